@@ -1,0 +1,500 @@
+/**
+ * Phases 1-3 for one file: lex, parse, build the AST. Never throws on any input:
+ * everything wrong becomes a diagnostic, and the tree holds every declaration
+ * that could be read.
+ */
+import type { CstElement, CstNode, IToken } from "chevrotain";
+import { lex } from "../grammar/lexer.js";
+import { parseTokens } from "../grammar/parser.js";
+import * as T from "../grammar/tokens.js";
+import type * as A from "./ast.js";
+import { DiagnosticBag, type Diagnostic } from "./diagnostics.js";
+import type { SourceFile, Span } from "./source.js";
+
+/** Deeper nesting than this is reported instead of parsed (the parser recurses). */
+export const MAX_NESTING = 64;
+/** Longer lines are reported instead of parsed. */
+export const MAX_LINE_LENGTH = 20_000;
+
+export interface ParsedFile {
+  readonly source: SourceFile;
+  readonly document: A.Document;
+  readonly tokens: readonly IToken[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export function parseFile(source: SourceFile): ParsedFile {
+  const bag = new DiagnosticBag();
+  const file = source.path;
+  const text = source.text;
+  const empty = (comments: A.Comment[] = []): A.Document => ({
+    kind: "Document",
+    span: { start: 0, end: text.length },
+    file,
+    declarations: [],
+    comments,
+  });
+
+  const nul = text.indexOf("\u0000");
+  if (nul >= 0) {
+    bag.report("binaryContent", file, { start: nul, end: nul + 1 }, {});
+    return { source, document: empty(), tokens: [], diagnostics: bag.items };
+  }
+  const longLine = findLongLine(text);
+  if (longLine !== undefined) {
+    bag.report("lineTooLong", file, { start: longLine.start, end: longLine.start + 1 }, { length: longLine.length, limit: MAX_LINE_LENGTH });
+    return { source, document: empty(), tokens: [], diagnostics: bag.items };
+  }
+
+  const lexed = lex(text);
+  for (const error of lexed.errors) {
+    bag.report("unexpectedCharacter", file, { start: error.offset, end: error.offset + error.length }, { char: quoteChar(error.text) });
+  }
+  const comments: A.Comment[] = [];
+  for (const token of lexed.comments) {
+    if (token.tokenType === T.UnterminatedBlockComment) {
+      bag.report("unterminatedComment", file, { start: token.startOffset, end: token.startOffset + 2 }, {});
+    }
+    comments.push({
+      kind: "Comment",
+      span: tokenSpan(token),
+      text: token.image,
+      block: token.tokenType !== T.LineComment,
+    });
+  }
+  const tokens: IToken[] = [];
+  for (const token of lexed.tokens) {
+    if (token.tokenType === T.UnterminatedString) {
+      bag.report("unterminatedString", file, tokenSpan(token), {});
+      // Parse on as if it were closed, so one missing quote costs one error.
+      token.tokenType = T.StringLiteral;
+    }
+    tokens.push(token);
+  }
+
+  const parsable: IToken[] = [];
+  for (const run of nestingRuns(tokens)) {
+    if (run.tooDeep !== undefined) {
+      bag.report("nestingTooDeep", file, tokenSpan(run.tooDeep), { limit: MAX_NESTING });
+    } else {
+      parsable.push(...run.tokens);
+    }
+  }
+
+  const parsed = parseTokens(parsable);
+  for (const stray of parsed.strays) {
+    const first = stray[0];
+    bag.report("expectedDeclaration", file, spanOfTokens(stray[0], stray[stray.length - 1]), { found: `'${first.image}'` });
+  }
+  for (const problem of parsed.problems) {
+    const span = problem.atEnd ? { start: tokenSpan(problem.token).end, end: tokenSpan(problem.token).end } : tokenSpan(problem.token);
+    bag.report("unexpectedToken", file, span, { expected: problem.expected, found: problem.found });
+  }
+
+  const builder = new AstBuilder(file, bag);
+  const declarations: A.Declaration[] = [];
+  for (const { cst } of parsed.declarations) {
+    const declaration = builder.declaration(cst);
+    if (declaration !== undefined) declarations.push(declaration);
+  }
+  declarations.sort((a, b) => a.span.start - b.span.start);
+  const document: A.Document = { kind: "Document", span: { start: 0, end: text.length }, file, declarations, comments };
+  return { source, document, tokens, diagnostics: dedupe(bag.items) };
+}
+
+function quoteChar(text: string): string {
+  const code = text.codePointAt(0) ?? 0;
+  if (code < 32 || code === 127) return `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+  return `'${text}'`;
+}
+
+function findLongLine(text: string): { start: number; length: number } | undefined {
+  if (text.length <= MAX_LINE_LENGTH) return undefined;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    if (end - start > MAX_LINE_LENGTH) return { start, length: end - start };
+    start = end + 1;
+  }
+  return undefined;
+}
+
+/** Cuts the token stream at declaration boundaries and marks runs that nest too deep. */
+function nestingRuns(tokens: IToken[]): { tokens: IToken[]; tooDeep?: IToken }[] {
+  const runs: { tokens: IToken[]; tooDeep?: IToken }[] = [];
+  let current: IToken[] = [];
+  let depth = 0;
+  let tooDeep: IToken | undefined;
+  const flush = () => {
+    if (current.length > 0) runs.push(tooDeep ? { tokens: current, tooDeep } : { tokens: current });
+    current = [];
+    tooDeep = undefined;
+    depth = 0;
+  };
+  for (const token of tokens) {
+    const type = token.tokenType;
+    if (depth === 0 && (type === T.Import || type === T.Schema || type === T.Enum || type === T.Topic || type === T.Handler || type === T.Pipeline)) {
+      flush();
+    }
+    if (type === T.LParen || type === T.LBracket || type === T.LBrace) {
+      depth++;
+      if (depth > MAX_NESTING && tooDeep === undefined) tooDeep = token;
+    } else if ((type === T.RParen || type === T.RBracket || type === T.RBrace) && depth > 0) {
+      depth--;
+    }
+    current.push(token);
+  }
+  flush();
+  return runs;
+}
+
+function tokenSpan(token: IToken): Span {
+  return { start: token.startOffset, end: (token.endOffset ?? token.startOffset) + 1 };
+}
+
+function spanOfTokens(first: IToken, last: IToken): Span {
+  return { start: first.startOffset, end: (last.endOffset ?? last.startOffset) + 1 };
+}
+
+function dedupe(items: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return items.filter((d) => {
+    const key = `${d.code}:${d.span.start}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+// --- CST -> AST -------------------------------------------------------------------
+
+type Children = Record<string, CstElement[] | undefined>;
+
+const isToken = (e: CstElement): e is IToken => (e as IToken).image !== undefined;
+
+function tokensOf(children: Children, name: string): IToken[] {
+  return (children[name] ?? []).filter(isToken).filter((t) => !t.isInsertedInRecovery && !Number.isNaN(t.startOffset));
+}
+
+function nodesOf(children: Children, name: string): CstNode[] {
+  return (children[name] ?? []).filter((e): e is CstNode => !isToken(e));
+}
+
+/** The span of every token under a CST node, or undefined when it holds none. */
+function cstSpan(node: CstNode): Span | undefined {
+  let start = Infinity;
+  let end = -Infinity;
+  const visit = (n: CstNode) => {
+    for (const list of Object.values(n.children)) {
+      for (const e of list ?? []) {
+        if (isToken(e)) {
+          if (e.isInsertedInRecovery || Number.isNaN(e.startOffset)) continue;
+          start = Math.min(start, e.startOffset);
+          end = Math.max(end, (e.endOffset ?? e.startOffset) + 1);
+        } else visit(e);
+      }
+    }
+  };
+  visit(node);
+  return start === Infinity ? undefined : { start, end };
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDuration(text: string): number {
+  const match = /^(-?[0-9]+)(ms|s|m|h|d)$/.exec(text);
+  if (!match) return Number.NaN;
+  return Number(match[1]) * DURATION_UNITS[match[2]];
+}
+
+function unquote(image: string): string {
+  const body = image.endsWith('"') && image.length >= 2 ? image.slice(1, -1) : image.slice(1);
+  return body.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c === "t" ? "\t" : c));
+}
+
+class AstBuilder {
+  constructor(
+    private readonly file: string,
+    private readonly bag: DiagnosticBag,
+  ) {}
+
+  private identifier(token: IToken | undefined, fallback: Span): A.Identifier {
+    if (token === undefined) return { kind: "Identifier", span: { start: fallback.end, end: fallback.end }, text: "", missing: true };
+    return { kind: "Identifier", span: tokenSpan(token), text: token.image };
+  }
+
+  declaration(cst: CstNode): A.Declaration | undefined {
+    const [inner] = Object.values(cst.children).flat() as CstNode[];
+    if (inner === undefined || isToken(inner)) return undefined;
+    const span = cstSpan(inner);
+    if (span === undefined) return undefined;
+    const c = inner.children as Children;
+    switch (inner.name) {
+      case "importDecl": {
+        const str = tokensOf(c, "StringLiteral")[0];
+        return {
+          kind: "Import",
+          span,
+          path: str ? { kind: "StringLiteral", span: tokenSpan(str), value: unquote(str.image) } : { kind: "StringLiteral", span: { start: span.end, end: span.end }, value: "" },
+        };
+      }
+      case "schemaDecl": {
+        const name = this.identifier(tokensOf(c, "Identifier")[0], span);
+        const block = nodesOf(c, "fieldBlock")[0];
+        return { kind: "Schema", span, name, body: this.fieldBlock(block, span) };
+      }
+      case "enumDecl": {
+        const names = tokensOf(c, "Identifier");
+        return { kind: "Enum", span, name: this.identifier(names[0], span), members: names.slice(1).map((t) => this.identifier(t, span)) };
+      }
+      case "topicDecl": {
+        const list = nodesOf(c, "argumentList")[0];
+        return {
+          kind: "Topic",
+          span,
+          name: this.identifier(tokensOf(c, "Identifier")[0], span),
+          type: this.typeRef(nodesOf(c, "typeRef")[0], span),
+          options: list ? this.arguments(list) : [],
+        };
+      }
+      case "handlerDecl": {
+        const types = nodesOf(c, "typeRef");
+        const str = tokensOf(c, "StringLiteral")[0];
+        return {
+          kind: "Handler",
+          span,
+          name: this.identifier(tokensOf(c, "Identifier")[0], span),
+          input: this.typeRef(types[0], span),
+          output: types[1] ? this.typeRef(types[1], span) : undefined,
+          module: str ? { kind: "StringLiteral", span: tokenSpan(str), value: unquote(str.image) } : { kind: "StringLiteral", span: { start: span.end, end: span.end }, value: "" },
+        };
+      }
+      case "pipelineDecl": {
+        const names = tokensOf(c, "Identifier");
+        const sinkNode = nodesOf(c, "sink")[0];
+        return {
+          kind: "Pipeline",
+          span,
+          name: this.identifier(names[0], span),
+          sources: names.slice(1).map((t) => this.identifier(t, span)),
+          stages: nodesOf(c, "stage").flatMap((s) => this.stage(s) ?? []),
+          sink: sinkNode ? this.sink(sinkNode) : undefined,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  private fieldBlock(node: CstNode | undefined, around: Span): A.RecordTypeNode {
+    const span = (node && cstSpan(node)) ?? { start: around.end, end: around.end };
+    const fields: A.FieldNode[] = [];
+    for (const field of node ? nodesOf(node.children as Children, "fieldDecl") : []) {
+      const fspan = cstSpan(field);
+      if (fspan === undefined) continue;
+      const fc = field.children as Children;
+      const nameNode = nodesOf(fc, "name")[0];
+      const nameToken = nameNode ? Object.values(nameNode.children).flat().find(isToken) : undefined;
+      fields.push({
+        kind: "Field",
+        span: fspan,
+        name: this.identifier(nameToken && !nameToken.isInsertedInRecovery ? nameToken : undefined, fspan),
+        optional: tokensOf(fc, "Question").length > 0,
+        type: this.typeRef(nodesOf(fc, "typeRef")[0], fspan),
+      });
+    }
+    return { kind: "RecordType", span, fields };
+  }
+
+  private typeRef(node: CstNode | undefined, around: Span): A.TypeNode {
+    const span = node ? cstSpan(node) : undefined;
+    if (node === undefined || span === undefined) {
+      return { kind: "NamedType", span: { start: around.end, end: around.end }, name: this.identifier(undefined, around) };
+    }
+    const c = node.children as Children;
+    const block = nodesOf(c, "fieldBlock")[0];
+    if (block) return this.fieldBlock(block, span);
+    if (tokensOf(c, "LBracket").length > 0) return { kind: "ArrayType", span, element: this.typeRef(nodesOf(c, "typeRef")[0], span) };
+    return { kind: "NamedType", span, name: this.identifier(tokensOf(c, "Identifier")[0], span) };
+  }
+
+  private stage(node: CstNode): A.Stage | undefined {
+    const span = cstSpan(node);
+    if (span === undefined) return undefined;
+    const calls = nodesOf(node.children as Children, "call").flatMap((c) => this.call(c) ?? []);
+    if (calls.length === 0) return undefined;
+    return { kind: "Stage", span, call: calls[0], policies: calls.slice(1) };
+  }
+
+  private call(node: CstNode): A.Call | undefined {
+    const span = cstSpan(node);
+    if (span === undefined) return undefined;
+    const c = node.children as Children;
+    const list = nodesOf(c, "argumentList")[0];
+    const block = nodesOf(c, "argumentBlock")[0];
+    return {
+      kind: "Call",
+      span,
+      name: this.identifier(tokensOf(c, "Identifier")[0], span),
+      args: list ? this.arguments(list) : block ? this.arguments(block) : undefined,
+      block: block !== undefined,
+    };
+  }
+
+  private arguments(node: CstNode): A.Argument[] {
+    const args: A.Argument[] = [];
+    for (const arg of nodesOf(node.children as Children, "argument")) {
+      const span = cstSpan(arg);
+      if (span === undefined) continue;
+      const c = arg.children as Children;
+      const nameToken = tokensOf(c, "Identifier")[0] ?? tokensOf(c, "Else")[0];
+      args.push({
+        kind: "Argument",
+        span,
+        name: nameToken ? this.identifier(nameToken, span) : undefined,
+        value: this.expression(nodesOf(c, "expression")[0], span),
+      });
+    }
+    return args;
+  }
+
+  private sink(node: CstNode): A.Sink | undefined {
+    const span = cstSpan(node);
+    if (span === undefined) return undefined;
+    const c = node.children as Children;
+    if (tokensOf(c, "LBrace").length === 0) {
+      return { kind: "TopicSink", span, topic: this.identifier(tokensOf(c, "Identifier")[0], span) };
+    }
+    // Lane routes are Identifier ':' Identifier pairs, all under one CST key: pair them by position.
+    const ordered = tokensOf(c, "Identifier").sort((a, b) => a.startOffset - b.startOffset);
+    const routes: A.LaneRoute[] = [];
+    for (let i = 0; i + 1 < ordered.length; i += 2) {
+      const lane = ordered[i];
+      const topic = ordered[i + 1];
+      routes.push({
+        kind: "LaneRoute",
+        span: spanOfTokens(lane, topic),
+        lane: this.identifier(lane, span),
+        topic: this.identifier(topic, span),
+      });
+    }
+    return { kind: "LaneSink", span, routes };
+  }
+
+  // --- expressions -------------------------------------------------------------
+  private expression(node: CstNode | undefined, around: Span): A.Expression {
+    const span = node ? cstSpan(node) : undefined;
+    if (node === undefined || span === undefined) return { kind: "Missing", span: { start: around.end, end: around.end } };
+    switch (node.name) {
+      case "expression":
+        return this.logical(node, "andExpression", "or", around);
+      case "andExpression":
+        return this.logical(node, "notExpression", "and", around);
+      case "notExpression": {
+        const c = node.children as Children;
+        const inner = nodesOf(c, "notExpression")[0];
+        if (tokensOf(c, "Not").length > 0) return { kind: "Not", span, operand: this.expression(inner, span) };
+        return this.expression(nodesOf(c, "comparison")[0], span);
+      }
+      case "comparison":
+        return this.comparison(node, span);
+      case "rangeExpression": {
+        const parts = nodesOf(node.children as Children, "primary");
+        const from = this.expression(parts[0], span);
+        if (tokensOf(node.children as Children, "Range").length === 0) return from;
+        return { kind: "Range", span, from, to: this.expression(parts[1], span) };
+      }
+      case "primary":
+        return this.primary(node, span);
+      case "listExpression":
+        return this.list(node, span);
+      case "path":
+        return this.path(node, span);
+    }
+    return { kind: "Missing", span };
+  }
+
+  private logical(node: CstNode, childRule: string, operator: A.LogicalOperator, around: Span): A.Expression {
+    const operands = nodesOf(node.children as Children, childRule);
+    let result = this.expression(operands[0], around);
+    for (let i = 1; i < operands.length; i++) {
+      const right = this.expression(operands[i], result.span);
+      result = { kind: "Binary", span: { start: result.span.start, end: Math.max(result.span.end, right.span.end) }, operator, left: result, right };
+    }
+    return result;
+  }
+
+  private comparison(node: CstNode, span: Span): A.Expression {
+    const c = node.children as Children;
+    const sides = nodesOf(c, "rangeExpression");
+    const left = this.expression(sides[0], span);
+    const list = nodesOf(c, "listExpression")[0];
+    if (tokensOf(c, "In").length > 0) {
+      return {
+        kind: "In",
+        span,
+        negated: tokensOf(c, "Not").length > 0,
+        value: left,
+        list: list ? this.list(list, cstSpan(list) ?? span) : { kind: "List", span: { start: span.end, end: span.end }, items: [] },
+      };
+    }
+    const operatorNames: [string, A.ComparisonOperator][] = [
+      ["EqualEqual", "=="],
+      ["NotEqual", "!="],
+      ["LessEqual", "<="],
+      ["GreaterEqual", ">="],
+      ["Less", "<"],
+      ["Greater", ">"],
+    ];
+    for (const [tokenName, operator] of operatorNames) {
+      if (tokensOf(c, tokenName).length > 0) {
+        return { kind: "Binary", span, operator, left, right: this.expression(sides[1], span) };
+      }
+    }
+    return left;
+  }
+
+  private primary(node: CstNode, span: Span): A.Expression {
+    const c = node.children as Children;
+    const path = nodesOf(c, "path")[0];
+    if (tokensOf(c, "Has").length > 0) {
+      return { kind: "Has", span, path: path ? this.path(path, cstSpan(path) ?? span) : { kind: "Path", span, segments: [] } };
+    }
+    if (path) return this.path(path, span);
+    const negative = tokensOf(c, "Minus").length > 0;
+    const str = tokensOf(c, "StringLiteral")[0];
+    if (str) return { kind: "String", span, value: unquote(str.image) };
+    const num = tokensOf(c, "NumberLiteral")[0];
+    if (num) {
+      const text = (negative ? "-" : "") + num.image;
+      return { kind: "Number", span, value: Number(text), text };
+    }
+    const duration = tokensOf(c, "Duration")[0];
+    if (duration) {
+      const text = (negative ? "-" : "") + duration.image;
+      return { kind: "Duration", span, milliseconds: parseDuration(text), text };
+    }
+    if (tokensOf(c, "True").length > 0) return { kind: "Bool", span, value: true };
+    if (tokensOf(c, "False").length > 0) return { kind: "Bool", span, value: false };
+    const name = tokensOf(c, "Identifier")[0];
+    if (name) return { kind: "Name", span, name: this.identifier(name, span) };
+    const inner = nodesOf(c, "expression")[0];
+    if (inner) return { kind: "Paren", span, inner: this.expression(inner, span) };
+    const list = nodesOf(c, "listExpression")[0];
+    if (list) return this.list(list, span);
+    return { kind: "Missing", span };
+  }
+
+  private list(node: CstNode, span: Span): A.ListExpr {
+    return { kind: "List", span, items: nodesOf(node.children as Children, "expression").map((e) => this.expression(e, span)) };
+  }
+
+  private path(node: CstNode, span: Span): A.PathExpr {
+    const segments: A.Identifier[] = [];
+    for (const nameNode of nodesOf(node.children as Children, "name")) {
+      const token = Object.values(nameNode.children).flat().find(isToken);
+      if (token && !token.isInsertedInRecovery && !Number.isNaN(token.startOffset)) segments.push(this.identifier(token, span));
+    }
+    return { kind: "Path", span, segments };
+  }
+}
