@@ -350,8 +350,16 @@ export class DiagnosticBag {
   }
 }
 
+/** Sorted by file and position; the same finding reported twice (say, once per lane) is kept once. */
 export function sortDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
-  return [...list].sort(
+  const seen = new Set<string>();
+  const unique = list.filter((d) => {
+    const key = `${d.file}\u0000${d.span.start}\u0000${d.span.end}\u0000${d.code}\u0000${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return unique.sort(
     (a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.span.start - b.span.start || a.code.localeCompare(b.code),
   );
 }

@@ -1,0 +1,135 @@
+/**
+ * The program: every file reachable from the roots through imports, run through
+ * the phases in order (parse -> resolve -> check). The CLI and the language
+ * server both build one; the server passes a host that serves open documents
+ * and a cache that keeps parsed files whose text did not change.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type * as A from "./ast.js";
+import { parseFile, type ParsedFile } from "./build-ast.js";
+import { check, type CheckResult } from "./check.js";
+import { DiagnosticBag, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
+import { resolve, type SymbolTable } from "./resolve.js";
+import { SourceFile } from "./source.js";
+
+export interface CompilerHost {
+  /** The text of a file, or an error message saying why it cannot be read. */
+  readFile(file: string): { text: string } | { error: string };
+}
+
+/** Above this size a file is refused rather than read (a .flow file is small). */
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+export const nodeHost: CompilerHost = {
+  readFile(file) {
+    try {
+      const stat = fs.statSync(file);
+      if (stat.isDirectory()) return { error: "it is a directory" };
+      if (stat.size > MAX_FILE_BYTES) return { error: `it is ${Math.round(stat.size / 1024 / 1024)} MB, larger than the limit of 16 MB` };
+      return { text: fs.readFileSync(file, "utf8") };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return { error: "no such file" };
+      if (code === "EACCES") return { error: "permission denied" };
+      return { error: (error as Error).message };
+    }
+  },
+};
+
+/** Parsed files keyed by path, reused while their text is unchanged. */
+export class ParseCache {
+  private readonly files = new Map<string, ParsedFile>();
+
+  get(file: string, text: string): ParsedFile {
+    const cached = this.files.get(file);
+    if (cached !== undefined && cached.source.text === text) return cached;
+    const parsed = parseFile(new SourceFile(file, text));
+    this.files.set(file, parsed);
+    return parsed;
+  }
+
+  delete(file: string): void {
+    this.files.delete(file);
+  }
+}
+
+export interface Program {
+  /** Absolute paths of the root files, as given. */
+  readonly roots: readonly string[];
+  /** Every loaded file, roots first, then imports in the order found. */
+  readonly files: ReadonlyMap<string, ParsedFile>;
+  readonly symbols: SymbolTable;
+  readonly checked: CheckResult;
+  /** All diagnostics, sorted by file and position. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** Files that could not be read: path -> reason. */
+  readonly unreadable: ReadonlyMap<string, string>;
+  readonly hasErrors: boolean;
+  sourceOf(file: string): SourceFile | undefined;
+}
+
+export interface ProgramOptions {
+  readonly host?: CompilerHost;
+  readonly cache?: ParseCache;
+}
+
+export function createProgram(rootFiles: readonly string[], options: ProgramOptions = {}): Program {
+  const host = options.host ?? nodeHost;
+  const cache = options.cache ?? new ParseCache();
+  const bag = new DiagnosticBag();
+  const files = new Map<string, ParsedFile>();
+  const unreadable = new Map<string, string>();
+  const roots = rootFiles.map((f) => path.resolve(f));
+
+  // Roots are sorted so the program does not depend on the order files were named in.
+  const queue: { file: string; from?: { file: string; node: A.ImportDecl } }[] = [...new Set(roots)].sort().map((file) => ({ file }));
+  while (queue.length > 0) {
+    const { file, from } = queue.shift()!;
+    if (files.has(file) || unreadable.has(file)) continue;
+    const read = host.readFile(file);
+    if ("error" in read) {
+      unreadable.set(file, read.error);
+      if (from) bag.report("importNotFound", from.file, from.node.path.span, { path: from.node.path.value, reason: read.error });
+      continue;
+    }
+    const parsed = cache.get(file, read.text);
+    files.set(file, parsed);
+    for (const d of parsed.diagnostics) bag.add(d);
+    for (const decl of parsed.document.declarations) {
+      if (decl.kind !== "Import" || decl.path.value === "") continue;
+      if (!decl.path.value.endsWith(".flow")) {
+        bag.report("importNotFound", file, decl.path.span, { path: decl.path.value, reason: "not a .flow file" });
+        continue;
+      }
+      queue.push({ file: path.resolve(path.dirname(file), decl.path.value), from: { file, node: decl } });
+    }
+  }
+
+  const sourceOf = (file: string) => files.get(file)?.source;
+  const describeLocation = (file: string, offset: number) => {
+    const source = sourceOf(file);
+    const position = source?.positionAt(offset);
+    return position ? `${displayPath(file)}:${position.line}:${position.column}` : displayPath(file);
+  };
+  const documents = [...files.values()].map((f) => f.document).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const symbols = resolve(documents, bag, describeLocation);
+  const checked = check(symbols, bag);
+  const diagnostics = sortDiagnostics(bag.items);
+  return {
+    roots,
+    files,
+    symbols,
+    checked,
+    diagnostics,
+    unreadable,
+    hasErrors: diagnostics.some((d) => d.severity === "error"),
+    sourceOf,
+  };
+}
+
+/** Paths as people want to read them: relative to the working directory when inside it. */
+export function displayPath(file: string, cwd: string = process.cwd()): string {
+  const relative = path.relative(cwd, file);
+  return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative.split(path.sep).join("/") : file;
+}
