@@ -5,7 +5,7 @@
  */
 import type { CstElement, CstNode, IToken } from "chevrotain";
 import { lex } from "../grammar/lexer.js";
-import { parseTokens } from "../grammar/parser.js";
+import { parseChunks, splitDeclarations, type DeclarationChunk } from "../grammar/parser.js";
 import * as T from "../grammar/tokens.js";
 import type * as A from "./ast.js";
 import { DiagnosticBag, type Diagnostic } from "./diagnostics.js";
@@ -13,6 +13,8 @@ import type { SourceFile, Span } from "./source.js";
 
 /** Deeper nesting than this is reported instead of parsed (the parser recurses). */
 export const MAX_NESTING = 64;
+/** More operands than this in one and/or chain are reported instead of parsed. */
+export const MAX_OPERANDS = 1_000;
 /** Longer lines are reported instead of parsed. */
 export const MAX_LINE_LENGTH = 20_000;
 
@@ -67,21 +69,23 @@ export function parseFile(source: SourceFile): ParsedFile {
     if (token.tokenType === T.UnterminatedString) {
       bag.report("unterminatedString", file, tokenSpan(token), {});
       // Parse on as if it were closed, so one missing quote costs one error.
+      // The parser matches on tokenTypeIdx, so both must change.
       token.tokenType = T.StringLiteral;
+      token.tokenTypeIdx = T.StringLiteral.tokenTypeIdx!;
     }
     tokens.push(token);
   }
 
-  const parsable: IToken[] = [];
-  for (const run of nestingRuns(tokens)) {
-    if (run.tooDeep !== undefined) {
-      bag.report("nestingTooDeep", file, tokenSpan(run.tooDeep), { limit: MAX_NESTING });
-    } else {
-      parsable.push(...run.tokens);
-    }
+  // Cut at declarations first, then drop the declarations that nest too deeply:
+  // an unclosed bracket in one declaration must not count against the next.
+  const chunks: DeclarationChunk[] = [];
+  for (const chunk of splitDeclarations(tokens)) {
+    const tooDeep = tooDeepToken(chunk.tokens);
+    if (tooDeep !== undefined) bag.report("nestingTooDeep", file, tokenSpan(tooDeep.token), { limit: tooDeep.limit, what: tooDeep.what });
+    else chunks.push(chunk);
   }
 
-  const parsed = parseTokens(parsable);
+  const parsed = parseChunks(chunks);
   for (const stray of parsed.strays) {
     const first = stray[0];
     bag.report("expectedDeclaration", file, spanOfTokens(stray[0], stray[stray.length - 1]), { found: `'${first.image}'` });
@@ -120,33 +124,36 @@ function findLongLine(text: string): { start: number; length: number } | undefin
   return undefined;
 }
 
-/** Cuts the token stream at declaration boundaries and marks runs that nest too deep. */
-function nestingRuns(tokens: IToken[]): { tokens: IToken[]; tooDeep?: IToken }[] {
-  const runs: { tokens: IToken[]; tooDeep?: IToken }[] = [];
-  let current: IToken[] = [];
+/**
+ * The first token of a declaration that would recurse too deeply in the parser
+ * or in the passes over the tree: brackets nested more than MAX_NESTING deep, a
+ * run of more than MAX_NESTING `not`s, or more than MAX_OPERANDS operands
+ * joined by and/or in one condition (a chain of them is a left-deep tree).
+ */
+function tooDeepToken(tokens: readonly IToken[]): { token: IToken; limit: number; what: string } | undefined {
   let depth = 0;
-  let tooDeep: IToken | undefined;
-  const flush = () => {
-    if (current.length > 0) runs.push(tooDeep ? { tokens: current, tooDeep } : { tokens: current });
-    current = [];
-    tooDeep = undefined;
-    depth = 0;
-  };
+  let nots = 0;
+  // Operators seen in the condition currently open at each bracket depth.
+  const operators: number[] = [0];
   for (const token of tokens) {
     const type = token.tokenType;
-    if (depth === 0 && (type === T.Import || type === T.Schema || type === T.Enum || type === T.Topic || type === T.Handler || type === T.Pipeline)) {
-      flush();
-    }
+    if (type === T.Not) {
+      if (++nots > MAX_NESTING) return { token, limit: MAX_NESTING, what: "'not' operators in a row" };
+    } else nots = 0;
     if (type === T.LParen || type === T.LBracket || type === T.LBrace) {
       depth++;
-      if (depth > MAX_NESTING && tooDeep === undefined) tooDeep = token;
-    } else if ((type === T.RParen || type === T.RBracket || type === T.RBrace) && depth > 0) {
-      depth--;
+      operators[depth] = 0;
+      if (depth > MAX_NESTING) return { token, limit: MAX_NESTING, what: "levels of nested (), [] or {}" };
+    } else if (type === T.RParen || type === T.RBracket || type === T.RBrace) {
+      if (depth > 0) depth--;
+    } else if (type === T.Comma || type === T.Colon) {
+      operators[depth] = 0;
+    } else if (type === T.And || type === T.Or) {
+      operators[depth]++;
+      if (operators[depth] >= MAX_OPERANDS) return { token, limit: MAX_OPERANDS, what: "operands joined by 'and'/'or' in one condition" };
     }
-    current.push(token);
   }
-  flush();
-  return runs;
+  return undefined;
 }
 
 function tokenSpan(token: IToken): Span {
@@ -200,6 +207,19 @@ function cstSpan(node: CstNode): Span | undefined {
   return start === Infinity ? undefined : { start, end };
 }
 
+/**
+ * The name of an enum or pipeline and the names in its body. The name is the
+ * identifier before '{': when the name is missing (`pipeline { a | ... }`), the
+ * first name in the body must not be taken for it.
+ */
+function nameAndBody(c: Children): [IToken | undefined, IToken[]] {
+  const names = tokensOf(c, "Identifier").sort((a, b) => a.startOffset - b.startOffset);
+  const brace = tokensOf(c, "LBrace")[0];
+  if (brace === undefined) return [names[0], names.slice(1)];
+  const before = names.filter((t) => t.startOffset < brace.startOffset);
+  return [before[0], names.filter((t) => t.startOffset > brace.startOffset)];
+}
+
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 export function parseDuration(text: string): number {
@@ -245,8 +265,8 @@ class AstBuilder {
         return { kind: "Schema", span, name, body: this.fieldBlock(block, span) };
       }
       case "enumDecl": {
-        const names = tokensOf(c, "Identifier");
-        return { kind: "Enum", span, name: this.identifier(names[0], span), members: names.slice(1).map((t) => this.identifier(t, span)) };
+        const [name, members] = nameAndBody(c);
+        return { kind: "Enum", span, name: this.identifier(name, span), members: members.map((t) => this.identifier(t, span)) };
       }
       case "topicDecl": {
         const list = nodesOf(c, "argumentList")[0];
@@ -271,13 +291,13 @@ class AstBuilder {
         };
       }
       case "pipelineDecl": {
-        const names = tokensOf(c, "Identifier");
+        const [name, sources] = nameAndBody(c);
         const sinkNode = nodesOf(c, "sink")[0];
         return {
           kind: "Pipeline",
           span,
-          name: this.identifier(names[0], span),
-          sources: names.slice(1).map((t) => this.identifier(t, span)),
+          name: this.identifier(name, span),
+          sources: sources.map((t) => this.identifier(t, span)),
           stages: nodesOf(c, "stage").flatMap((s) => this.stage(s) ?? []),
           sink: sinkNode ? this.sink(sinkNode) : undefined,
         };
@@ -365,18 +385,24 @@ class AstBuilder {
     if (tokensOf(c, "LBrace").length === 0) {
       return { kind: "TopicSink", span, topic: this.identifier(tokensOf(c, "Identifier")[0], span) };
     }
-    // Lane routes are Identifier ':' Identifier pairs, all under one CST key: pair them by position.
-    const ordered = tokensOf(c, "Identifier").sort((a, b) => a.startOffset - b.startOffset);
+    // Lane routes are `lane: topic` pairs, their tokens all under a few CST keys:
+    // read them in source order, so a route missing its topic stays one route.
+    const ordered = [...tokensOf(c, "Identifier"), ...tokensOf(c, "Colon"), ...tokensOf(c, "Comma")].sort((a, b) => a.startOffset - b.startOffset);
     const routes: A.LaneRoute[] = [];
-    for (let i = 0; i + 1 < ordered.length; i += 2) {
+    for (let i = 0; i < ordered.length; i++) {
       const lane = ordered[i];
-      const topic = ordered[i + 1];
+      if (lane.tokenType !== T.Identifier) continue;
+      const colon = ordered[i + 1]?.tokenType === T.Colon ? ordered[i + 1] : undefined;
+      const topic = colon !== undefined && ordered[i + 2]?.tokenType === T.Identifier ? ordered[i + 2] : undefined;
+      const last = topic ?? colon ?? lane;
+      const routeSpan = spanOfTokens(lane, last);
       routes.push({
         kind: "LaneRoute",
-        span: spanOfTokens(lane, topic),
-        lane: this.identifier(lane, span),
-        topic: this.identifier(topic, span),
+        span: routeSpan,
+        lane: this.identifier(lane, routeSpan),
+        topic: this.identifier(topic, routeSpan),
       });
+      i += topic ? 2 : colon ? 1 : 0;
     }
     return { kind: "LaneSink", span, routes };
   }

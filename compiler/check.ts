@@ -168,7 +168,7 @@ class PipelineChecker {
     if (call.name.missing) return undefined;
     if (!(STAGES as readonly string[]).includes(name)) {
       const policyMisplaced = (POLICIES as readonly string[]).includes(name);
-      if (policyMisplaced) this.bag.report("policyNotAllowed", this.file, call.name.span, { policy: name, stage: "a position of its own: write it after the stage it governs" });
+      if (policyMisplaced) this.bag.report("policyNotAllowed", this.file, call.name.span, { policy: name });
       else this.bag.report("unknownStage", this.file, call.name.span, { name, ...suggest(name, STAGES) });
       return undefined;
     }
@@ -300,7 +300,8 @@ class PipelineChecker {
     if (stage.call.block || positional.length !== 1) return this.bad(stage, stage.call.span, "takes a shard count", usage);
     const countExpr = positional[0].value;
     if (countExpr.kind !== "Number" || !Number.isInteger(countExpr.value) || countExpr.value < 1) {
-      this.bag.report("shardCount", this.file, countExpr.span, { count: countExpr.kind === "Number" ? countExpr.text : "a non-number" });
+      const count = countExpr.kind === "Number" ? countExpr.text : countExpr.kind === "Name" ? `'${countExpr.name.text}'` : countExpr.kind === "String" ? JSON.stringify(countExpr.value) : "something else";
+      this.bag.report("shardCount", this.file, countExpr.span, { count });
       return undefined;
     }
     let key: A.PathExpr | undefined;
@@ -332,10 +333,13 @@ class PipelineChecker {
     if (args.length > 1 || stage.call.block) return this.bad(stage, stage.call.span, "takes no lanes", usage);
     if (args.length === 1) {
       const arg = args[0];
-      if (arg.name !== undefined || arg.value.kind !== "Name" || arg.value.name.text !== "first") return this.bad(stage, arg.span, "the only mode is 'first'", usage);
-      first = true;
+      // A wrong mode is reported, and the stage still merges: the lanes after it are one stream.
+      if (arg.name !== undefined || arg.value.kind !== "Name" || arg.value.name.text !== "first") this.bad(stage, arg.span, "the only mode is 'first'", usage);
+      else first = true;
     }
-    if (before.lanes.length < 2) this.bag.report("mergeWithoutLanes", this.file, stage.call.name.span, {});
+    // After a stage that could not be checked the lanes are unknown: say nothing about them.
+    const unknown = before.lanes.every((l) => l.type.kind === "error");
+    if (before.lanes.length < 2 && !unknown) this.bag.report("mergeWithoutLanes", this.file, stage.call.name.span, {});
     const types = before.lanes.filter((l) => l.type.kind !== "error");
     if (types.some((l) => !sameType(l.type, types[0].type))) {
       this.bag.report("mergeTypeMismatch", this.file, stage.call.name.span, {
@@ -577,7 +581,7 @@ class PipelineChecker {
       case "Not": {
         const operand = this.expression(expr.operand, subject, undefined) ?? errorType;
         if (operand.kind !== "error" && !isBool(operand)) {
-          this.bag.report("typeMismatch", this.file, expr.operand.span, { expected: "bool", found: typeToString(operand), context: "not" });
+          this.bag.report("typeMismatch", this.file, expr.operand.span, { expected: "bool", found: typeToString(operand), context: "'not'" });
         }
         return record(primitive("bool"));
       }
@@ -594,11 +598,13 @@ class PipelineChecker {
       case "In": {
         const value = this.expression(expr.value, subject, undefined) ?? errorType;
         if (value.kind !== "error" && !isScalar(value)) {
-          this.bag.report("typeMismatch", this.file, expr.value.span, { expected: "a scalar value", found: typeToString(value), context: "in" });
+          this.bag.report("typeMismatch", this.file, expr.value.span, { expected: "a scalar value", found: typeToString(value), context: "'in'" });
         }
+        // A value that is not scalar was reported above; its items would only repeat that.
+        const against = isScalar(value) ? value : errorType;
         for (const item of expr.list.items) {
-          const itemType = this.expression(item, subject, value) ?? errorType;
-          this.comparable(value, itemType, item.span, "in");
+          const itemType = this.expression(item, subject, against) ?? errorType;
+          this.comparable(against, itemType, item.span, "item of 'in' list");
         }
         return record(primitive("bool"));
       }
@@ -606,7 +612,7 @@ class PipelineChecker {
         if (expr.operator === "and" || expr.operator === "or") {
           for (const side of [expr.left, expr.right]) {
             const t = this.expression(side, subject, undefined) ?? errorType;
-            if (t.kind !== "error" && !isBool(t)) this.bag.report("typeMismatch", this.file, side.span, { expected: "bool", found: typeToString(t), context: expr.operator });
+            if (t.kind !== "error" && !isBool(t)) this.bag.report("typeMismatch", this.file, side.span, { expected: "bool", found: typeToString(t), context: `'${expr.operator}'` });
           }
           return record(primitive("bool"));
         }
@@ -617,13 +623,15 @@ class PipelineChecker {
         const firstType = this.expression(firstSide, subject, undefined) ?? errorType;
         const secondType = this.expression(secondSide, subject, firstType) ?? errorType;
         const [left, right] = leftFirst ? [firstType, secondType] : [secondType, firstType];
-        this.comparable(left, right, expr.span, expr.operator);
         if (expr.operator !== "==" && expr.operator !== "!=") {
+          // Ordering first: `.ok > 1` is one mistake (bools have no order), not two.
           const ordered = (t: FlowType) => t.kind === "error" || isNumeric(t) || (t.kind === "primitive" && (t.name === "string" || t.name === "timestamp"));
           if (!ordered(left) || !ordered(right)) {
-            this.bag.report("typeMismatch", this.file, expr.span, { expected: "numbers, strings or timestamps", found: `${typeToString(left)} and ${typeToString(right)}`, context: expr.operator });
+            this.bag.report("typeMismatch", this.file, expr.span, { expected: "numbers, strings or timestamps", found: `${typeToString(left)} and ${typeToString(right)}`, context: `'${expr.operator}'` });
+            return record(primitive("bool"));
           }
         }
+        this.comparable(left, right, expr.span, `comparison '${expr.operator}'`);
         return record(primitive("bool"));
       }
     }
@@ -747,13 +755,28 @@ function checkGraph(table: SymbolTable, pipelines: readonly CheckedPipeline[], b
   const state = new Map<string, "visiting" | "done">();
   const stack: { topic: string; via: CheckedPipeline | undefined }[] = [];
   const reported = new Set<string>();
-  const visit = (topic: string, via: CheckedPipeline | undefined) => {
-    state.set(topic, "visiting");
-    stack.push({ topic, via });
-    for (const edge of [...(edges.get(topic) ?? [])].sort((a, b) => a.to.localeCompare(b.to))) {
+  // Iterative, so a long chain of topics cannot overflow the call stack.
+  const visit = (root: string) => {
+    const sortedEdges = (topic: string) => [...(edges.get(topic) ?? [])].sort((a, b) => a.to.localeCompare(b.to));
+    const work: { topic: string; edges: { to: string; pipeline: CheckedPipeline }[]; next: number }[] = [];
+    const enter = (topic: string, via: CheckedPipeline | undefined) => {
+      state.set(topic, "visiting");
+      stack.push({ topic, via });
+      work.push({ topic, edges: sortedEdges(topic), next: 0 });
+    };
+    enter(root, undefined);
+    while (work.length > 0) {
+      const frame = work[work.length - 1];
+      if (frame.next >= frame.edges.length) {
+        work.pop();
+        stack.pop();
+        state.set(frame.topic, "done");
+        continue;
+      }
+      const edge = frame.edges[frame.next++];
       const seen = state.get(edge.to);
       if (seen === undefined) {
-        visit(edge.to, edge.pipeline);
+        enter(edge.to, edge.pipeline);
       } else if (seen === "visiting") {
         const frames = stack.slice(stack.findIndex((f) => f.topic === edge.to));
         const key = frames.map((f) => f.topic).sort().join(",");
@@ -763,10 +786,8 @@ function checkGraph(table: SymbolTable, pipelines: readonly CheckedPipeline[], b
         bag.report("topicCycle", edge.pipeline.file, edge.pipeline.decl.name.span, { cycle: `${steps.join(" ")} ${edge.to}` });
       }
     }
-    stack.pop();
-    state.set(topic, "done");
   };
-  for (const topic of [...edges.keys()].sort()) if (!state.has(topic)) visit(topic, undefined);
+  for (const topic of [...edges.keys()].sort()) if (!state.has(topic)) visit(topic);
 
   for (const topic of table.topics.values()) {
     if (!used.has(topic.name)) bag.report("unusedTopic", topic.file, topic.decl.name.span, { name: topic.name });

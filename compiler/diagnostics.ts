@@ -56,11 +56,11 @@ export const messages = {
     message: () => "unterminated block comment",
     hint: () => "close the comment with '*/'",
   }),
-  nestingTooDeep: define<{ limit: number }>({
+  nestingTooDeep: define<{ limit: number; what?: string }>({
     code: "FLOW1005",
     severity: "error",
-    message: (p) => `expression nested more than ${p.limit} levels deep`,
-    hint: () => "split the condition into simpler parts",
+    message: (p) => `declaration too deeply nested: more than ${p.limit} ${p.what ?? "levels of nested (), [] or {}"}; it was skipped`,
+    hint: () => "split the condition into simpler parts, or declare nested records as schemas of their own",
   }),
   binaryContent: define({
     code: "FLOW1006",
@@ -116,7 +116,7 @@ export const messages = {
     code: "FLOW2006",
     severity: "error",
     message: (p) => `duplicate ${p.kind} '${p.name}'`,
-    hint: (p) => `'${p.name}' is already declared at ${p.previous}`,
+    hint: (p) => (p.previous === "built in" ? `'${p.name}' is a built-in type; choose another name` : `'${p.name}' is already declared at ${p.previous}`),
   }),
   duplicateMember: define<{ name: string; kind: string; owner: string }>({
     code: "FLOW2007",
@@ -163,11 +163,15 @@ export const messages = {
     message: (p) => `unknown policy '${p.name}'`,
     hint: (p) => didYouMean(p) ?? "policies are retry, timeout, concurrency and deadLetter",
   }),
-  policyNotAllowed: define<{ policy: string; stage: string }>({
+  /** `stage` is the stage the policy was written after; absent when it stands where a stage should. */
+  policyNotAllowed: define<{ policy: string; stage?: string }>({
     code: "FLOW2015",
     severity: "error",
-    message: (p) => `policy '${p.policy}' does not apply to ${p.stage}`,
-    hint: () => "retry, timeout, concurrency and deadLetter apply to map and flatMap, where user code can fail",
+    message: (p) => (p.stage === undefined ? `'${p.policy}' is a policy, not a stage` : `policy '${p.policy}' does not apply to ${p.stage}`),
+    hint: (p) =>
+      p.stage === undefined
+        ? `write it after the map or flatMap it governs: | map(handler) ${p.policy}(...)`
+        : "retry, timeout, concurrency and deadLetter apply to map and flatMap, where user code can fail",
   }),
   presenceOfRequired: define<{ path: string }>({
     code: "FLOW2016",
@@ -267,6 +271,13 @@ export const messages = {
     severity: "error",
     message: (p) => `pipeline reads and writes topic '${p.topic}'`,
     hint: () => "write to another topic: a pipeline that feeds itself never ends",
+  }),
+
+  plannedTopicClash: define<{ topic: string; planned: string }>({
+    code: "FLOW3013",
+    severity: "error",
+    message: (p) => `topic name '${p.topic}' is also planned by the compiler for ${p.planned}`,
+    hint: () => "rename the topic, or give it another Kafka name with (name: \"...\"); docs/build.md lists the names flowc plans",
   }),
 
   // --- FLOW4xxx: handlers against their TypeScript source ---------------------

@@ -418,11 +418,19 @@ export interface ParseResult {
 }
 
 export function parseTokens(tokens: readonly IToken[]): ParseResult {
+  return parseChunks(splitDeclarations(tokens));
+}
+
+/**
+ * Parses declarations already cut by `splitDeclarations`. The tree builder drops
+ * chunks that nest too deeply and parses the rest as cut, so dropping one chunk
+ * never joins its neighbours.
+ */
+export function parseChunks(chunks: readonly DeclarationChunk[]): ParseResult {
   const parser = flowParser();
   const declarations: ParsedDeclaration[] = [];
   const problems: SyntaxProblem[] = [];
   const strays: IToken[][] = [];
-  const chunks = splitDeclarations(tokens);
   for (const [index, chunk] of chunks.entries()) {
     if (chunk.stray) {
       strays.push(chunk.tokens);
