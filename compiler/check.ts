@@ -477,6 +477,8 @@ class PipelineChecker {
       const last = [...decl.stages].reverse().find((s) => s.call.name.text === "map" || s.call.name.text === "flatMap");
       const handler = last?.call.args?.[0]?.value;
       this.bag.report("sinkAfterEffect", this.file, node.span, { handler: handler?.kind === "Name" ? handler.name.text : "?" });
+      // Still resolve the sink's topics: they are named here (no 'unused topic' on top), and the editor can follow them.
+      for (const name of node.kind === "TopicSink" ? [node.topic] : node.routes.map((r) => r.topic)) this.topic(name);
       return undefined;
     }
     if (node.kind === "TopicSink") {
@@ -494,16 +496,17 @@ class PipelineChecker {
     const routes: { lane: string; topic: TopicSymbol }[] = [];
     const laneNames = stream.lanes.map((l) => l.name).filter((n): n is string => n !== undefined);
     for (const route of node.routes) {
+      // The topic first: a route with a wrong lane still names its topic.
+      const topic = this.topic(route.topic);
       const lane = stream.lanes.find((l) => l.name === route.lane.text);
       if (lane === undefined) {
-        this.bag.report("unknownLane", this.file, route.lane.span, { name: route.lane.text, ...suggest(route.lane.text, laneNames) });
+        if (!route.lane.missing) this.bag.report("unknownLane", this.file, route.lane.span, { name: route.lane.text, ...suggest(route.lane.text, laneNames) });
         continue;
       }
       if (routes.some((r) => r.lane === route.lane.text)) {
         this.bag.report("duplicateMember", this.file, route.lane.span, { name: route.lane.text, kind: "lane", owner: "sink" });
         continue;
       }
-      const topic = this.topic(route.topic);
       if (topic === undefined) continue;
       if (sources.includes(topic)) this.bag.report("sourceIsSink", this.file, route.topic.span, { topic: topic.name });
       if (!sameType(topic.type, lane.type)) {
@@ -738,6 +741,9 @@ function checkGraph(table: SymbolTable, pipelines: readonly CheckedPipeline[], b
   };
   const edges = new Map<string, { to: string; pipeline: CheckedPipeline }[]>();
   const used = new Set<string>();
+  // Every topic a pipeline names counts as used, even where that pipeline has errors:
+  // an 'unused topic' warning on top of the error would only repeat it.
+  for (const reference of table.references) if (reference.target.kind === "topic") used.add(reference.target.name);
   for (const p of pipelines) {
     for (const source of p.sources) used.add(source.name);
     for (const stage of p.stages) if ((stage.step.kind === "map" || stage.step.kind === "flatMap") && stage.step.policy.deadLetter) used.add(stage.step.policy.deadLetter.name);
