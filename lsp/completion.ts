@@ -190,7 +190,7 @@ function comparedValues(roots: readonly FlowType[], ctx: Context): CompletionIte
   for (const root of roots) {
     let type: FlowType | undefined = root;
     for (const name of segments) type = type && fieldsOf(type)?.find((f) => f.name === name)?.type;
-    if (type?.kind === "enum") return type.members.map((m) => ({ label: m, kind: CompletionItemKind.EnumMember, detail: `${type.name}` }));
+    if (type?.kind === "enum") return type.members.map((m, i) => ({ label: m, kind: CompletionItemKind.EnumMember, detail: `${type.name}`, sortText: String(i).padStart(4, "0") }));
     if (type?.kind === "primitive" && type.name === "bool") return ["true", "false"].map((b) => ({ label: b, kind: CompletionItemKind.Keyword }));
   }
   return [];
@@ -293,7 +293,7 @@ export function complete(program: Program, parsed: ParsedFile, offset: number): 
       for (let i = innermost.index + 1; i + 1 <= ctx.prev; i++) if (ctx.tokens[i + 1]?.tokenType === T.Colon) routed.add(ctx.tokens[i].image);
       return (point?.stream.lanes ?? [])
         .filter((l) => l.name !== undefined && !routed.has(l.name))
-        .map((l) => snippet(l.name!, `${l.name}: $0`, CompletionItemKind.EnumMember, `lane: ${typeToString(l.type)}`));
+        .map((l, i) => snippet(l.name!, `${l.name}: $0`, CompletionItemKind.EnumMember, `lane: ${typeToString(l.type)}`, undefined, String(i).padStart(4, "0")));
     }
     return [];
   }

@@ -22,11 +22,11 @@ export function loadFormatter(): Promise<FormatFlow | undefined> {
   return formatter;
 }
 
-export type FormatResult = { readonly edits: TextEdit[] } | { readonly error: string };
+export type FormatResult = { readonly edits: TextEdit[] } | { readonly error: string } | { readonly missing: string };
 
 export async function formatDocument(text: string): Promise<FormatResult> {
   const format = await loadFormatter();
-  if (format === undefined) return { error: "the formatter is not available in this build of flowc" };
+  if (format === undefined) return { missing: "the formatter is not available in this build of flowc" };
   let formatted: string;
   try {
     formatted = await format(text);

@@ -10,6 +10,9 @@
  */
 import {
   CodeActionKind,
+  MessageType,
+  ResponseError,
+  ShowMessageNotification,
   DidChangeWatchedFilesNotification,
   TextDocuments,
   TextDocumentSyncKind,
@@ -72,6 +75,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   let clock = 0;
   const semanticResults = new Map<string, { resultId: string; data: number[] }>();
   let resultCounter = 0;
+  let formatterMissingShown = false;
 
   const log = (message: string) => {
     try {
@@ -88,7 +92,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         return await fn(...args);
       } catch (error) {
         // Errors meant for the client (a rejected rename) go to the client.
-        if ((error as { code?: unknown }).code !== undefined && (error as Error).name === "ResponseError") throw error;
+        if (error instanceof ResponseError) throw error;
         log(`flowc lsp: ${name} failed: ${describe(error)}`);
         return fallback;
       }
@@ -296,8 +300,15 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       const ctx = contextOf(params.textDocument.uri);
       if (ctx === undefined) return [];
       const result = await formatDocument(ctx.source.text);
+      if ("missing" in result) {
+        // Said once: format-on-save would say it on every save.
+        if (!formatterMissingShown) void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `flowc: ${result.missing}` });
+        formatterMissingShown = true;
+        return [];
+      }
       if ("error" in result) {
-        void connection.window.showWarningMessage(`flowc: ${result.error}`);
+        // A file with syntax errors is left as it is; the diagnostics already say why.
+        connection.console.info(`flowc: ${result.error}`);
         return [];
       }
       return result.edits;

@@ -123,10 +123,14 @@ export class TestClient {
         return false;
       });
     });
-    this.connection.onNotification(LogMessageNotification.type, (p) => this.logs.push(p.message));
-    this.connection.onNotification(ShowMessageNotification.type, (p) => this.messages.push(p.message));
-    this.connection.onRequest(RegistrationRequest.type, () => null);
-    this.connection.onRequest(SemanticTokensRefreshRequest.type, () => null);
+    this.connection.onNotification(LogMessageNotification.type, (p: { message: string }) => {
+      this.logs.push(p.message);
+    });
+    this.connection.onNotification(ShowMessageNotification.type, (p: { message: string }) => {
+      this.messages.push(p.message);
+    });
+    this.connection.onRequest(RegistrationRequest.type, (): void => undefined);
+    this.connection.onRequest(SemanticTokensRefreshRequest.type, (): void => undefined);
     this.connection.listen();
   }
 
