@@ -188,23 +188,35 @@ function nodesOf(children: Children, name: string): CstNode[] {
   return (children[name] ?? []).filter((e): e is CstNode => !isToken(e));
 }
 
-/** The span of every token under a CST node, or undefined when it holds none. */
+/**
+ * The span of every token under a CST node, or undefined when it holds none.
+ * Memoised per node: the builder asks again for the spans of nested nodes, and
+ * walking each subtree anew made building the tree quadratic in its depth
+ * (most of the time of an edit in the language server).
+ */
+const cstSpans = new WeakMap<CstNode, Span | null>();
 function cstSpan(node: CstNode): Span | undefined {
+  const cached = cstSpans.get(node);
+  if (cached !== undefined) return cached ?? undefined;
   let start = Infinity;
   let end = -Infinity;
-  const visit = (n: CstNode) => {
-    for (const list of Object.values(n.children)) {
-      for (const e of list ?? []) {
-        if (isToken(e)) {
-          if (e.isInsertedInRecovery || Number.isNaN(e.startOffset)) continue;
-          start = Math.min(start, e.startOffset);
-          end = Math.max(end, (e.endOffset ?? e.startOffset) + 1);
-        } else visit(e);
+  for (const list of Object.values(node.children)) {
+    for (const e of list ?? []) {
+      if (isToken(e)) {
+        if (e.isInsertedInRecovery || Number.isNaN(e.startOffset)) continue;
+        start = Math.min(start, e.startOffset);
+        end = Math.max(end, (e.endOffset ?? e.startOffset) + 1);
+      } else {
+        const inner = cstSpan(e);
+        if (inner === undefined) continue;
+        start = Math.min(start, inner.start);
+        end = Math.max(end, inner.end);
       }
     }
-  };
-  visit(node);
-  return start === Infinity ? undefined : { start, end };
+  }
+  const span = start === Infinity ? undefined : { start, end };
+  cstSpans.set(node, span ?? null);
+  return span;
 }
 
 /**
