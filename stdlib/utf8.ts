@@ -1,0 +1,17 @@
+/**
+ * UTF-8 encoding into a reused scratch buffer. The hashes below run once or more per message,
+ * so allocating a fresh Uint8Array each time would dominate their cost.
+ */
+const encoder = new TextEncoder();
+let scratch = new Uint8Array(256);
+
+/** Encodes `text` as UTF-8 and returns a view valid only until the next call. */
+export function utf8Scratch(text: string): Uint8Array {
+  // A UTF-16 code unit never needs more than 3 UTF-8 bytes.
+  const worstCase = text.length * 3;
+  if (worstCase > scratch.length) {
+    scratch = new Uint8Array(Math.max(worstCase, scratch.length * 2));
+  }
+  const { written } = encoder.encodeInto(text, scratch);
+  return scratch.subarray(0, written);
+}
