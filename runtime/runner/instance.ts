@@ -1,0 +1,939 @@
+import { performance } from "node:perf_hooks";
+import type { Logger } from "pino";
+import { Field, FIELDS } from "../../stdlib/accounting.js";
+import { RouteScope, type RouteFailure } from "../../stdlib/compile.js";
+import { backoffDelay, NonRetriableError } from "../../stdlib/handler.js";
+import { Headers } from "../../stdlib/headers.js";
+import { coordinatesId } from "../../stdlib/ids.js";
+import { checkSettledCounts, type Ledger } from "../accounting.js";
+import type { Clock } from "../clock.js";
+import { deadLetterRecord, errorText, retryRecord, type DeadLetterReason } from "../dead-letters.js";
+import type { RunMetrics } from "../metrics.js";
+import type {
+  ConsumedRecord,
+  Consumer,
+  Producer,
+  ProducerRecord,
+  RecordBatch,
+  TopicPartition,
+  TopicPartitionOffset,
+  Transport,
+} from "../transport.js";
+import type { DecodeResult, DeliveryMode, Worker } from "../worker.js";
+import { Context, HandlerTimeoutError } from "./context.js";
+import { markRecord, restoreSeen, type SeenWindow } from "./dedupe.js";
+import { OffsetTracker, type OffsetEntry } from "./offsets.js";
+import { KeyedScheduler } from "./scheduler.js";
+import { Signal } from "./signal.js";
+
+/** Points where a test can make an instance crash (see FaultInjector). */
+export type FaultPoint =
+  | "after-poll"
+  | "after-handler"
+  /** At-least-once: outputs stored, dedupe marks not yet. */
+  | "after-produce"
+  /** At-least-once: marks stored, offsets not committed. */
+  | "after-marks"
+  | "after-commit"
+  /** Exactly-once: records added to the transaction, not committed. */
+  | "in-transaction";
+
+/** A testing seam: return true to crash the instance at that point (as a SIGKILL would). */
+export interface FaultInjector {
+  crashAt(point: FaultPoint, workerId: string, instance: number): boolean;
+}
+
+export interface InstanceOptions {
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly logger: Logger;
+  readonly ledger: Ledger;
+  readonly metrics: RunMetrics;
+  readonly delivery: DeliveryMode;
+  /** Records taken in and not yet flushed, per instance: the backpressure bound. */
+  readonly maxInFlight: number;
+  readonly maxPollRecords: number;
+  /** Ids remembered per input partition for duplicate suppression. */
+  readonly dedupeWindow: number;
+  /** A number telling this instance apart from others of the same worker. */
+  readonly instance: number;
+  readonly faults?: FaultInjector;
+  /** Called whenever the instance made progress (the pipeline's idle detection). */
+  readonly onActivity?: () => void;
+}
+
+export type InstanceExit =
+  | { readonly kind: "stopped" }
+  | { readonly kind: "crashed" }
+  | { readonly kind: "failed"; readonly error: unknown };
+
+type State = "starting" | "running" | "stopping" | "stopped" | "crashed" | "failed";
+
+class CrashSignal extends Error {
+  override readonly name = "CrashSignal";
+}
+
+function tpKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+/** A retry record waiting for its due time. */
+interface Held {
+  readonly record: ConsumedRecord;
+  readonly entry: OffsetEntry;
+  readonly id: string;
+  readonly dedupeKey: string;
+  readonly attempt: number;
+  readonly dueAt: number;
+}
+
+/** A decoded record waiting for (or in) the handler. */
+interface WorkItem {
+  readonly ps: PartitionState;
+  readonly record: ConsumedRecord;
+  readonly entry: OffsetEntry;
+  readonly id: string;
+  readonly dedupeKey: string;
+  readonly value: unknown;
+  readonly attempt: number;
+  /** The per-key queue it came from (main topic only). */
+  readonly queueKey: string | undefined;
+}
+
+type Outcome =
+  | { readonly ok: true; readonly values: unknown[]; readonly encoded: string[] }
+  | { readonly ok: false; readonly error: unknown };
+
+/** One assigned input partition: its dedupe window, commit order and the unflushed results. */
+class PartitionState {
+  readonly key: string;
+  tracker = new OffsetTracker();
+  running = 0;
+  readonly idle = new Signal();
+  revoked = false;
+  paused = false;
+  held: Held[] = [];
+  cancelHold: (() => void) | undefined;
+  producer: Producer | undefined;
+  lastCommitted: number | undefined;
+  // What the next flush carries for this partition.
+  outputs: ProducerRecord[] = [];
+  /** How many of `outputs` are retry or dead-letter records (not route emissions). */
+  sideRecords = 0;
+  marks: string[] = [];
+  finished: OffsetEntry[] = [];
+  records = 0;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    /** -1 for the main input, else the retry tier. */
+    readonly tier: number,
+    readonly seen: SeenWindow,
+    public counts: Float64Array,
+  ) {
+    this.key = tpKey(topic, partition);
+  }
+
+  get retry(): boolean {
+    return this.tier >= 0;
+  }
+}
+
+/**
+ * One running instance of a worker: a member of the worker's consumer group.
+ *
+ * Three loops share the instance: the fetcher polls (main input first, retry topics only when
+ * the main queue is empty and a retry is due) and takes records in; `concurrency` slots run the
+ * handler on the longest per-key queue (work stealing); the flusher writes finished results as
+ * a group: outputs, dedupe marks, offsets (see `flushOnce`). Workers without a handler route
+ * each record as it is taken in.
+ */
+export class WorkerInstance {
+  readonly done: Promise<InstanceExit>;
+  private resolveDone!: (exit: InstanceExit) => void;
+  private state: State = "starting";
+  private consumer: Consumer | undefined;
+  private producer: Producer | undefined;
+  private readonly partitions = new Map<string, PartitionState>();
+  private readonly scheduler = new KeyedScheduler<WorkItem>();
+  private retryQueue: WorkItem[] = [];
+  private buffered = 0;
+  private retryBuffered = 0;
+  private readonly retryCapacity: number;
+  private readonly work = new Signal();
+  private readonly capacity = new Signal();
+  private readonly flushWanted = new Signal();
+  private readonly flushDone = new Signal();
+  private readonly dirty = new Set<PartitionState>();
+  private flushing = false;
+  private readonly scope = new RouteScope();
+  private readonly failures: RouteFailure[] = [];
+  private readonly contexts = new Set<Context>();
+  private readonly log: Logger;
+  private retryTierPartitions: number[] = [];
+  private fetchLoopDone: Promise<void> = Promise.resolve();
+  private slotsDone: Promise<void> = Promise.resolve();
+  private flushLoopDone: Promise<void> = Promise.resolve();
+  /** Records consumed (duplicates included), for progress. */
+  consumed = 0;
+
+  constructor(
+    readonly worker: Worker,
+    private readonly options: InstanceOptions,
+  ) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.retryCapacity = Math.max(1, Math.floor(options.maxInFlight / 4));
+    this.log = options.logger.child({ worker: worker.id, instance: options.instance });
+  }
+
+  get status(): State {
+    return this.state;
+  }
+
+  /** Records taken in and not yet flushed. */
+  get inFlight(): number {
+    return this.buffered;
+  }
+
+  /** True when nothing is queued, running or waiting to be flushed. */
+  get idle(): boolean {
+    return this.buffered === 0 && !this.flushing && this.dirty.size === 0;
+  }
+
+  private get alive(): boolean {
+    return this.state === "running" || this.state === "stopping";
+  }
+
+  private get exactlyOnce(): boolean {
+    return this.options.delivery === "exactly-once";
+  }
+
+  private activity(): void {
+    this.options.onActivity?.();
+  }
+
+  private fault(point: Parameters<FaultInjector["crashAt"]>[0]): void {
+    if (this.options.faults?.crashAt(point, this.worker.id, this.options.instance)) {
+      this.crash();
+      throw new CrashSignal(point);
+    }
+  }
+
+  /** Checks the topics, joins the group and starts the loops. */
+  async start(): Promise<void> {
+    const w = this.worker;
+    const { transport } = this.options;
+    if (this.exactlyOnce && !transport.capabilities.transactions) {
+      throw new Error(`worker ${w.id}: exactly-once delivery needs a transport with transactions (${transport.kind} has none)`);
+    }
+    const needed = [w.inputTopic, ...w.retryTopics, w.deadLetterTopic, w.stateTopic, ...w.outputs.keys()];
+    const found = await transport.describeTopics(needed);
+    const missing = needed.filter((t) => !found.has(t));
+    if (missing.length > 0) throw new Error(`worker ${w.id}: missing topics ${missing.join(", ")}`);
+    for (const [topic, partitions] of w.outputs) {
+      const has = found.get(topic)!.partitions;
+      if (has < partitions) {
+        throw new Error(`worker ${w.id}: topic ${topic} has ${has} partitions but a shard above it needs ${partitions}`);
+      }
+    }
+    const inputPartitions = Math.max(...[w.inputTopic, ...w.retryTopics].map((t) => found.get(t)!.partitions));
+    if (found.get(w.stateTopic)!.partitions < inputPartitions) {
+      throw new Error(`worker ${w.id}: state topic ${w.stateTopic} needs at least ${inputPartitions} partitions`);
+    }
+    this.retryTierPartitions = w.retryTopics.map((t) => found.get(t)!.partitions);
+
+    this.producer = await transport.producer();
+    this.consumer = await transport.consumer({
+      groupId: w.group,
+      topics: [w.inputTopic, ...w.retryTopics],
+      clientId: `${w.id}#${this.options.instance}`,
+      listener: {
+        assigned: (tps) => this.onAssigned(tps),
+        revoked: (tps) => this.onRevoked(tps),
+      },
+    });
+    if (this.state !== "starting") {
+      // Crashed while starting.
+      await this.consumer.close();
+      return;
+    }
+    this.state = "running";
+    this.log.debug("started");
+    this.fetchLoopDone = this.guard(this.fetchLoop());
+    this.flushLoopDone = this.guard(this.flushLoop());
+    const concurrency = w.definition.handler === undefined ? 0 : (w.definition.handler.concurrency ?? 1);
+    this.slotsDone = Promise.all(Array.from({ length: concurrency }, () => this.guard(this.slotLoop()))).then(() => undefined);
+  }
+
+  private guard(loop: Promise<void>): Promise<void> {
+    return loop.catch((error: unknown) => {
+      if (error instanceof CrashSignal || !this.alive) return;
+      this.fail(error);
+    });
+  }
+
+  // ---- taking records in -------------------------------------------------------------
+
+  private async fetchLoop(): Promise<void> {
+    const consumer = this.consumer!;
+    let lastYield = performance.now();
+    while (this.state === "running") {
+      if (this.buffered >= this.options.maxInFlight) {
+        await this.capacity.wait();
+        continue;
+      }
+      this.applyRetryPriority();
+      const batches = await consumer.poll({
+        maxRecords: Math.min(this.options.maxPollRecords, this.options.maxInFlight - this.buffered),
+      });
+      if (this.state !== "running") return;
+      if (batches.length === 0) continue;
+      this.fault("after-poll");
+      for (const batch of batches) this.intakeBatch(batch);
+      this.activity();
+      // Everything in the embedded broker resolves immediately; give timers, signals and
+      // progress output a turn now and then.
+      if (performance.now() - lastYield > 10) {
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
+    }
+  }
+
+  /** Retry topics are read only when no new work waits and a retry is due (priority). */
+  private applyRetryPriority(): void {
+    if (this.worker.retryTopics.length === 0) return;
+    const consumer = this.consumer!;
+    const mainWaiting = this.scheduler.size > 0;
+    const full = this.retryBuffered >= this.retryCapacity;
+    for (const ps of this.partitions.values()) {
+      if (!ps.retry || ps.revoked) continue;
+      const fetch = !mainWaiting && !full && ps.held.length === 0;
+      if (fetch && ps.paused) {
+        ps.paused = false;
+        consumer.resume([{ topic: ps.topic, partition: ps.partition }]);
+      } else if (!fetch && !ps.paused) {
+        ps.paused = true;
+        consumer.pause([{ topic: ps.topic, partition: ps.partition }]);
+      }
+    }
+  }
+
+  private intakeBatch(batch: RecordBatch): void {
+    const ps = this.partitions.get(tpKey(batch.topic, batch.partition));
+    if (ps === undefined || ps.revoked) return;
+    this.consumed += batch.records.length;
+    this.options.metrics.records.inc({ worker: this.worker.id, topic: batch.topic }, batch.records.length);
+    for (const record of batch.records) {
+      if (ps.retry) this.intakeRetry(ps, record);
+      else this.intakeMain(ps, record);
+    }
+  }
+
+  private decode(record: ConsumedRecord): DecodeResult<unknown> {
+    if (record.value === null) return { ok: false, reason: "record has no value" };
+    let raw: unknown;
+    try {
+      raw = JSON.parse(record.value);
+    } catch (error) {
+      return { ok: false, reason: `not JSON: ${errorText(error)}` };
+    }
+    try {
+      const result = this.worker.definition.input.decode(raw);
+      if (result?.ok === true) return result;
+      if (result?.ok === false) return { ok: false, reason: `does not match the schema: ${result.reason}` };
+      return { ok: false, reason: "the decoder returned no result" };
+    } catch (error) {
+      return { ok: false, reason: `the decoder threw: ${errorText(error)}` };
+    }
+  }
+
+  private intakeMain(ps: PartitionState, record: ConsumedRecord): void {
+    this.buffered++;
+    const entry = ps.tracker.track(record.offset);
+    const id = record.headers[Headers.id] ?? coordinatesId(record.topic, record.partition, record.offset);
+    const replay = record.headers[Headers.replay];
+    const dedupeKey = replay === undefined ? id : `${id}\u0000replay:${replay}`;
+    if (ps.seen.has(dedupeKey)) {
+      this.finishDuplicate(ps, entry);
+      return;
+    }
+    ps.seen.add(dedupeKey);
+    const plan = this.worker.plan;
+    const decoded = this.decode(record);
+    const c = ps.counts;
+    const d = plan.decodeIndex * FIELDS;
+    if (!decoded.ok) {
+      c[d + Field.in]++;
+      c[d + Field.dead]++;
+      this.deadLetter(ps, record, id, `${this.worker.id}/decode`, "malformed", decoded.reason, 1);
+      this.finish(ps, entry, dedupeKey);
+      return;
+    }
+    if (plan.handlerIndex < 0) {
+      c[d + Field.in]++;
+      c[d + Field.out]++;
+      // A route-only worker forwards its input bytes: predicates see the decoded value.
+      this.route(ps, record, id, decoded.value, record.value ?? undefined, "", 1);
+      this.finish(ps, entry, dedupeKey);
+      return;
+    }
+    const queueKey =
+      record.key === null ? `\u0001${record.partition}:${record.offset}` : `${record.partition}\u0000${record.key}`;
+    this.scheduler.push(queueKey, { ps, record, entry, id, dedupeKey, value: decoded.value, attempt: 1, queueKey });
+    this.work.notify();
+  }
+
+  private intakeRetry(ps: PartitionState, record: ConsumedRecord): void {
+    this.buffered++;
+    this.retryBuffered++;
+    const entry = ps.tracker.track(record.offset);
+    const id = record.headers[Headers.id] ?? coordinatesId(record.topic, record.partition, record.offset);
+    const attempt = Number(record.headers[Headers.attempt]);
+    const dueAt = Number(record.headers[Headers.dueAt]);
+    const replay = record.headers[Headers.replay];
+    const dedupeKey = `${id}\u0000attempt:${attempt}${replay === undefined ? "" : `\u0000replay:${replay}`}`;
+    if (ps.seen.has(dedupeKey)) {
+      this.finishDuplicate(ps, entry);
+      return;
+    }
+    ps.seen.add(dedupeKey);
+    if (!Number.isInteger(attempt) || attempt < 2 || !Number.isFinite(dueAt)) {
+      const d = this.worker.plan.decodeIndex * FIELDS;
+      ps.counts[d + Field.in]++;
+      ps.counts[d + Field.dead]++;
+      this.deadLetter(ps, record, id, `${this.worker.id}/decode`, "malformed", "retry record without a valid attempt or due time", 1);
+      this.finish(ps, entry, dedupeKey);
+      return;
+    }
+    const held: Held = { record, entry, id, dedupeKey, attempt, dueAt };
+    if (ps.held.length > 0 || dueAt > this.options.clock.now()) {
+      ps.held.push(held);
+      if (ps.held.length === 1) this.armHold(ps);
+      return;
+    }
+    this.enqueueRetry(ps, held);
+  }
+
+  /** Waits for the head of a retry partition to fall due; the partition stays paused. */
+  private armHold(ps: PartitionState): void {
+    if (!ps.paused) {
+      ps.paused = true;
+      this.consumer!.pause([{ topic: ps.topic, partition: ps.partition }]);
+    }
+    const wait = ps.held[0].dueAt - this.options.clock.now();
+    ps.cancelHold = this.options.clock.schedule(wait, () => this.releaseHeld(ps));
+  }
+
+  private releaseHeld(ps: PartitionState): void {
+    ps.cancelHold = undefined;
+    if (ps.revoked || !this.alive) return;
+    const now = this.options.clock.now();
+    while (ps.held.length > 0 && ps.held[0].dueAt <= now) this.enqueueRetry(ps, ps.held.shift()!);
+    if (ps.held.length > 0) this.armHold(ps);
+    else this.consumer!.wakeup();
+    this.activity();
+  }
+
+  private enqueueRetry(ps: PartitionState, held: Held): void {
+    const decoded = this.decode(held.record);
+    if (!decoded.ok) {
+      // Only possible if the decoder changed between attempts: settle as dead, never drop.
+      const h = this.worker.plan.handlerIndex * FIELDS;
+      ps.counts[h + Field.pending]--;
+      ps.counts[h + Field.dead]++;
+      this.deadLetter(ps, held.record, held.id, this.worker.definition.handler!.stage, "malformed", decoded.reason, held.attempt - 1);
+      this.finish(ps, held.entry, held.dedupeKey);
+      return;
+    }
+    this.retryQueue.push({
+      ps,
+      record: held.record,
+      entry: held.entry,
+      id: held.id,
+      dedupeKey: held.dedupeKey,
+      value: decoded.value,
+      attempt: held.attempt,
+      queueKey: undefined,
+    });
+    this.work.notify();
+  }
+
+  // ---- running the handler ---------------------------------------------------------------
+
+  private async slotLoop(): Promise<void> {
+    while (this.state === "running") {
+      const item = this.takeWork();
+      if (item === undefined) {
+        await this.work.wait();
+        continue;
+      }
+      await this.runItem(item);
+    }
+  }
+
+  /** New work first; a due retry only when no new work waits. */
+  private takeWork(): WorkItem | undefined {
+    const taken = this.scheduler.take();
+    if (taken !== undefined) {
+      if (this.scheduler.size === 0 && this.worker.retryTopics.length > 0) this.consumer!.wakeup();
+      return taken.item;
+    }
+    return this.retryQueue.shift();
+  }
+
+  private async runItem(item: WorkItem): Promise<void> {
+    const partition = item.ps;
+    partition.running++;
+    const handlerIndex = this.worker.plan.handlerIndex;
+    this.options.ledger.processing(this.worker.id, handlerIndex, 1);
+    let outcome: Outcome;
+    try {
+      outcome = await this.invoke(item);
+    } finally {
+      this.options.ledger.processing(this.worker.id, handlerIndex, -1);
+      partition.running--;
+    }
+    if (!this.alive) return;
+    this.fault("after-handler");
+    this.complete(item, outcome);
+    if (item.queueKey !== undefined) {
+      this.scheduler.release(item.queueKey);
+      this.work.notify();
+    }
+    if (partition.running === 0) partition.idle.notify();
+    this.activity();
+  }
+
+  private async invoke(item: WorkItem): Promise<Outcome> {
+    const handler = this.worker.definition.handler!;
+    const ctx = new Context(
+      item.id,
+      handler.stage,
+      handler.lane,
+      this.worker.definition.input.sharded ? item.record.partition : undefined,
+      item.record.partition,
+      item.attempt,
+      this.log,
+    );
+    this.contexts.add(ctx);
+    const started = performance.now();
+    try {
+      let result: unknown = handler.run(item.value as never, ctx);
+      if (result !== null && typeof (result as PromiseLike<unknown>)?.then === "function") {
+        result = await this.withTimeout(result as PromiseLike<unknown>, ctx, handler.timeoutMs);
+      }
+      const values = handler.kind === "map" ? [result] : iterableToArray(result);
+      // Encode now so an unserialisable result fails the attempt instead of the route.
+      const encoded = values.map((v) => JSON.stringify(v) ?? "null");
+      this.options.metrics.handlerSeconds.observe({ stage: handler.stage, result: "ok" }, (performance.now() - started) / 1000);
+      return { ok: true, values, encoded };
+    } catch (error) {
+      this.options.metrics.handlerSeconds.observe({ stage: handler.stage, result: "error" }, (performance.now() - started) / 1000);
+      return { ok: false, error };
+    } finally {
+      this.contexts.delete(ctx);
+    }
+  }
+
+  private withTimeout(result: PromiseLike<unknown>, ctx: Context, timeoutMs: number | undefined): Promise<unknown> {
+    if (timeoutMs === undefined) return Promise.resolve(result);
+    return new Promise((resolve, reject) => {
+      const cancel = this.options.clock.schedule(timeoutMs, () => {
+        const error = new HandlerTimeoutError(`handler timed out after ${timeoutMs} ms`);
+        ctx.abort(error);
+        reject(error);
+      });
+      Promise.resolve(result).then(
+        (value) => {
+          cancel();
+          resolve(value);
+        },
+        (error: unknown) => {
+          cancel();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Settles a handler attempt into the partition's pending flush. */
+  private complete(item: WorkItem, outcome: Outcome): void {
+    const w = this.worker;
+    const handler = w.definition.handler!;
+    const { ps } = item;
+    const c = ps.counts;
+    const h = w.plan.handlerIndex * FIELDS;
+    const d = w.plan.decodeIndex * FIELDS;
+    const fromMain = !ps.retry;
+    if (fromMain) {
+      c[d + Field.in]++;
+      c[d + Field.out]++;
+      c[h + Field.in]++;
+    }
+    if (outcome.ok) {
+      if (!fromMain) c[h + Field.pending]--;
+      c[h + Field.completed]++;
+      c[h + Field.out] += outcome.values.length;
+      const single = handler.kind === "map";
+      for (let i = 0; i < outcome.values.length; i++) {
+        const prefix = single ? `${w.plan.handlerStep}>` : `${w.plan.handlerStep}#${i}>`;
+        this.route(ps, item.record, item.id, outcome.values[i], outcome.encoded[i], prefix, item.attempt);
+      }
+    } else {
+      const error = errorText(outcome.error);
+      const policy = handler.retry;
+      const attempts = policy?.attempts ?? 1;
+      const retriable = !(outcome.error instanceof NonRetriableError);
+      if (retriable && item.attempt < attempts) {
+        c[h + Field.retried]++;
+        if (fromMain) c[h + Field.pending]++;
+        const retry = item.attempt;
+        const tier = Math.min(retry, w.retryTopics.length) - 1;
+        const dueAt = this.options.clock.now() + backoffDelay(policy?.backoff, retry, this.options.random);
+        const partition = item.record.partition < this.retryTierPartitions[tier] ? item.record.partition : undefined;
+        ps.outputs.push(
+          retryRecord({ topic: w.retryTopics[tier], id: item.id, partition, record: item.record, nextAttempt: item.attempt + 1, dueAt, error }),
+        );
+        ps.sideRecords++;
+        this.log.debug({ messageId: item.id, attempt: item.attempt, dueAt, error }, "handler failed, retry scheduled");
+      } else {
+        if (!fromMain) c[h + Field.pending]--;
+        c[h + Field.dead]++;
+        const reason: DeadLetterReason = outcome.error instanceof HandlerTimeoutError ? "timeout" : "handler-error";
+        this.deadLetter(ps, item.record, item.id, handler.stage, reason, error, item.attempt);
+      }
+    }
+    this.finish(ps, item.entry, item.dedupeKey);
+  }
+
+  /** Sends one value through the route tree; emissions land in the partition's pending flush. */
+  private route(
+    ps: PartitionState,
+    record: ConsumedRecord,
+    id: string,
+    value: unknown,
+    encoded: string | undefined,
+    idPrefix: string,
+    attempts: number,
+  ): void {
+    const scope = this.scope;
+    scope.counts = ps.counts;
+    scope.value = value;
+    scope.encoded = encoded;
+    scope.parentId = id;
+    scope.idBase = id;
+    scope.idPrefix = idPrefix;
+    scope.hedge = record.headers[Headers.hedge];
+    scope.emissions = ps.outputs;
+    scope.failures = this.failures;
+    this.worker.plan.route.run(scope, record.key);
+    if (this.failures.length > 0) {
+      for (const f of this.failures) this.deadLetter(ps, record, id, f.stage, "route-error", f.message, attempts);
+      this.failures.length = 0;
+    }
+  }
+
+  private deadLetter(
+    ps: PartitionState,
+    record: ConsumedRecord,
+    id: string,
+    stage: string,
+    reason: DeadLetterReason,
+    error: string,
+    attempts: number,
+  ): void {
+    ps.outputs.push(
+      deadLetterRecord({
+        topic: this.worker.deadLetterTopic,
+        id,
+        worker: this.worker.id,
+        stage,
+        reason,
+        error,
+        attempts,
+        record,
+        failedAt: this.options.clock.now(),
+      }),
+    );
+    ps.sideRecords++;
+    this.log.warn({ messageId: id, stage, reason, error, attempts }, "dead-lettered");
+  }
+
+  private finish(ps: PartitionState, entry: OffsetEntry, dedupeKey: string): void {
+    ps.finished.push(entry);
+    ps.marks.push(dedupeKey);
+    ps.records++;
+    if (ps.retry) this.retryBuffered--;
+    this.dirty.add(ps);
+    this.flushWanted.notify();
+  }
+
+  private finishDuplicate(ps: PartitionState, entry: OffsetEntry): void {
+    ps.counts[this.worker.plan.decodeIndex * FIELDS + Field.duplicates]++;
+    ps.finished.push(entry);
+    ps.records++;
+    if (ps.retry) this.retryBuffered--;
+    this.dirty.add(ps);
+    this.flushWanted.notify();
+  }
+
+  // ---- flushing ------------------------------------------------------------------------------
+
+  private async flushLoop(): Promise<void> {
+    // While stopping, stop() flushes what is left itself.
+    while (this.state === "running") {
+      if (this.dirty.size === 0) {
+        await this.flushWanted.wait();
+        continue;
+      }
+      await this.flushOnce();
+    }
+  }
+
+  /** Flushes until nothing is pending (revocation, stop). */
+  private async flushAll(): Promise<void> {
+    while (this.alive && (this.dirty.size > 0 || this.flushing)) await this.flushOnce();
+  }
+
+  /**
+   * Writes everything finished since the last flush. At-least-once: outputs (with retry and
+   * dead-letter records), then one dedupe mark per partition, then offsets. Exactly-once: per
+   * input partition, one transaction with the outputs, the mark and the offset. Counters reach
+   * the ledger only once their marks are durable, so a crash never counts a message twice.
+   */
+  private async flushOnce(): Promise<void> {
+    if (this.flushing) {
+      await this.flushDone.wait();
+      return;
+    }
+    this.flushing = true;
+    try {
+      const w = this.worker;
+      const swaps = [...this.dirty].map((ps) => {
+        const swap = {
+          ps,
+          outputs: ps.outputs,
+          side: ps.sideRecords,
+          marks: ps.marks,
+          counts: ps.counts,
+          records: ps.records,
+        };
+        for (const entry of ps.finished) entry.done = true;
+        ps.outputs = [];
+        ps.sideRecords = 0;
+        ps.marks = [];
+        ps.finished = [];
+        ps.counts = w.plan.table.newCounters();
+        ps.records = 0;
+        return swap;
+      });
+      this.dirty.clear();
+      // Before anything leaves the worker: a broken law must not reach the broker.
+      for (const s of swaps) checkSettledCounts(w.id, w.plan, s.counts, s.outputs.length - s.side);
+
+      if (this.exactlyOnce) {
+        for (const s of swaps) {
+          const records = s.marks.length > 0 ? [...s.outputs, markRecord(w.stateTopic, s.ps.topic, s.ps.partition, s.marks)] : s.outputs;
+          const offset = s.ps.tracker.committable();
+          const commit = offset !== undefined && offset !== s.ps.lastCommitted;
+          if (records.length > 0 || commit) {
+            const txn = await s.ps.producer!.transaction();
+            if (records.length > 0) await txn.send(records);
+            if (commit) await txn.sendOffsets(this.consumer!, [{ topic: s.ps.topic, partition: s.ps.partition, offset }]);
+            this.fault("in-transaction");
+            await txn.commit();
+            if (commit) s.ps.lastCommitted = offset;
+          }
+          this.settle(s.counts, s.records);
+          if (!this.alive) return;
+        }
+      } else {
+        const outputs = swaps.length === 1 ? swaps[0].outputs : swaps.flatMap((s) => s.outputs);
+        if (outputs.length > 0) await this.producer!.send(outputs);
+        if (!this.alive) return;
+        this.fault("after-produce");
+        const marks = swaps
+          .filter((s) => s.marks.length > 0)
+          .map((s) => markRecord(w.stateTopic, s.ps.topic, s.ps.partition, s.marks));
+        if (marks.length > 0) await this.producer!.send(marks);
+        for (const s of swaps) this.settle(s.counts, s.records);
+        if (!this.alive) return;
+        this.fault("after-marks");
+        const offsets: TopicPartitionOffset[] = [];
+        for (const s of swaps) {
+          const offset = s.ps.tracker.committable();
+          if (offset !== undefined && offset !== s.ps.lastCommitted) {
+            offsets.push({ topic: s.ps.topic, partition: s.ps.partition, offset });
+          }
+        }
+        if (offsets.length > 0) {
+          await this.consumer!.commit(offsets);
+          for (const o of offsets) this.partitions.get(tpKey(o.topic, o.partition))!.lastCommitted = o.offset;
+        }
+        if (!this.alive) return;
+        this.fault("after-commit");
+      }
+    } finally {
+      this.flushing = false;
+      this.flushDone.notify();
+    }
+  }
+
+  private settle(counts: Float64Array, records: number): void {
+    this.options.ledger.apply(this.worker.id, counts);
+    this.buffered -= records;
+    this.capacity.notify();
+    this.activity();
+  }
+
+  // ---- rebalancing ---------------------------------------------------------------------------
+
+  private async onAssigned(tps: readonly TopicPartition[]): Promise<void> {
+    const w = this.worker;
+    const { transport } = this.options;
+    for (const tp of tps) {
+      const tier = w.retryTopics.indexOf(tp.topic);
+      const seen = await restoreSeen(transport, w.stateTopic, tp.topic, tp.partition, this.options.dedupeWindow);
+      const ps = new PartitionState(tp.topic, tp.partition, tier, seen, w.plan.table.newCounters());
+      if (this.exactlyOnce) {
+        // One transactional id per input partition: the next owner fences this producer.
+        ps.producer = await transport.producer({ transactionalId: `${w.group}/${tp.topic}/${tp.partition}` });
+      }
+      if (this.state === "crashed" || this.state === "failed") {
+        await ps.producer?.close();
+        return;
+      }
+      this.partitions.set(ps.key, ps);
+      this.log.debug({ topic: tp.topic, partition: tp.partition, remembered: seen.size }, "partition assigned");
+    }
+  }
+
+  private async onRevoked(tps: readonly TopicPartition[]): Promise<void> {
+    const states = tps.map((tp) => this.partitions.get(tpKey(tp.topic, tp.partition))).filter((ps) => ps !== undefined);
+    for (const ps of states) ps.revoked = true;
+    this.dropUnstarted((ps) => ps.revoked);
+    for (const ps of states) while (ps.running > 0) await ps.idle.wait();
+    // Commit what is finished while the partitions are still ours.
+    await this.flushAll();
+    for (const ps of states) {
+      this.partitions.delete(ps.key);
+      await ps.producer?.close();
+      this.log.debug({ topic: ps.topic, partition: ps.partition }, "partition revoked");
+    }
+  }
+
+  /** Forgets queued and held records (uncommitted: the partition's next reader gets them). */
+  private dropUnstarted(which: (ps: PartitionState) => boolean): void {
+    let dropped = 0;
+    let droppedRetries = 0;
+    for (const ps of this.partitions.values()) {
+      if (!which(ps)) continue;
+      ps.cancelHold?.();
+      ps.cancelHold = undefined;
+      dropped += ps.held.length;
+      droppedRetries += ps.held.length;
+      ps.held = [];
+    }
+    dropped += this.scheduler.removeWhere((item) => which(item.ps)).length;
+    const keptRetries = this.retryQueue.filter((item) => !which(item.ps));
+    droppedRetries += this.retryQueue.length - keptRetries.length;
+    dropped += this.retryQueue.length - keptRetries.length;
+    this.retryQueue = keptRetries;
+    this.buffered -= dropped;
+    this.retryBuffered -= droppedRetries;
+    if (dropped > 0) this.capacity.notify();
+  }
+
+  // ---- stopping ------------------------------------------------------------------------------
+
+  /**
+   * Graceful stop: stop fetching, drop queued work (uncommitted, so it is redelivered), let
+   * running handlers finish (up to `graceMs`, then crash), flush, commit, leave the group.
+   */
+  async stop(graceMs = 30_000): Promise<InstanceExit> {
+    if (this.state !== "running") return this.done;
+    this.state = "stopping";
+    this.consumer!.wakeup();
+    this.work.notify();
+    this.capacity.notify();
+    this.flushWanted.notify();
+    this.dropUnstarted(() => true);
+    let cancelGrace = () => {};
+    const grace = new Promise<void>((resolve) => {
+      cancelGrace = this.options.clock.schedule(graceMs, () => {
+        this.log.warn({ graceMs }, "handlers still running after the grace period; stopping hard");
+        this.crash();
+        resolve();
+      });
+    });
+    await Promise.race([Promise.all([this.fetchLoopDone, this.slotsDone, this.flushLoopDone]), grace]);
+    cancelGrace();
+    if (this.state !== "stopping") return this.done;
+    try {
+      await this.flushAll();
+    } catch (error) {
+      this.fail(error);
+      return this.done;
+    }
+    if (this.state !== "stopping") return this.done;
+    this.state = "stopped";
+    await this.closeAll();
+    this.log.debug("stopped");
+    this.resolveDone({ kind: "stopped" });
+    return this.done;
+  }
+
+  /** Simulates a crash (SIGKILL): nothing more is written or committed; the group moves the
+   *  partitions on and uncommitted records are redelivered. */
+  crash(): void {
+    if (this.state === "stopped" || this.state === "crashed" || this.state === "failed") return;
+    this.state = "crashed";
+    this.options.metrics.crashes.inc({ worker: this.worker.id });
+    this.log.debug("crashed");
+    this.teardown();
+    this.resolveDone({ kind: "crashed" });
+  }
+
+  private fail(error: unknown): void {
+    if (this.state === "stopped" || this.state === "crashed" || this.state === "failed") return;
+    this.state = "failed";
+    this.log.error({ err: error }, "worker failed");
+    this.teardown();
+    this.resolveDone({ kind: "failed", error });
+  }
+
+  private teardown(): void {
+    for (const ctx of this.contexts) ctx.abort(new Error("worker stopped"));
+    for (const ps of this.partitions.values()) ps.cancelHold?.();
+    void this.closeAll();
+    this.work.notify();
+    this.capacity.notify();
+    this.flushWanted.notify();
+    this.flushDone.notify();
+    for (const ps of this.partitions.values()) ps.idle.notify();
+  }
+
+  private async closeAll(): Promise<void> {
+    const closing: Array<Promise<void>> = [];
+    if (this.consumer) closing.push(this.consumer.close());
+    if (this.producer) closing.push(this.producer.close());
+    for (const ps of this.partitions.values()) if (ps.producer) closing.push(ps.producer.close());
+    await Promise.allSettled(closing);
+  }
+}
+
+function iterableToArray(result: unknown): unknown[] {
+  if (Array.isArray(result)) return result;
+  if (
+    result === null ||
+    result === undefined ||
+    typeof result === "string" ||
+    typeof (result as Iterable<unknown>)[Symbol.iterator] !== "function"
+  ) {
+    throw new TypeError("a flatMap handler must return an array or another iterable");
+  }
+  return Array.from(result as Iterable<unknown>);
+}
