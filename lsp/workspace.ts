@@ -3,15 +3,18 @@
  * on disk (read once, until the client says they changed), one parse cache for
  * the server's life, and one program per open document, rooted at it, like
  * `flowc check <file>`. A program is rebuilt only when a file it loaded has
- * changed; the cache re-parses only the files whose text changed, so an edit
- * costs one parse plus resolve and check of the programs that contain it.
+ * changed; the cache re-parses only the files whose text changed, and in an
+ * edited file only the declarations the edit touched (lsp/incremental.ts), so
+ * an edit costs a small parse plus resolve and check of the programs that
+ * contain the file.
  */
 import fs from "node:fs";
 import path from "node:path";
 import type { TextDocument } from "vscode-languageserver-textdocument";
-import { nodeHost, createProgram, ParseCache, type CompilerHost, type Program } from "../compiler/program.js";
+import { nodeHost, createProgram, type CompilerHost, type Program } from "../compiler/program.js";
 import type { ParsedFile } from "../compiler/build-ast.js";
 import { UriMap } from "./convert.js";
+import { IncrementalParseCache } from "./incremental.js";
 
 export interface OpenDocument {
   readonly uri: string;
@@ -27,7 +30,7 @@ const SKIPPED_FOLDERS = new Set(["node_modules", ".git", "dist", "out", "build",
 
 export class Workspace {
   readonly uris = new UriMap();
-  private readonly cache = new ParseCache();
+  readonly cache = new IncrementalParseCache();
   private readonly disk = new Map<string, Read>();
   private readonly open = new Map<string, OpenDocument>();
   private readonly programs = new Map<string, Program>();

@@ -72,6 +72,25 @@ export function ensureBuilt(): void {
   }
 }
 
+/** The protocol position of an offset: lines end at \n, \r\n or a lone \r. */
+export function positionAt(text: string, offset: number): Position {
+  let line = 0;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) {
+      line++;
+      lineStart = i + 1;
+    } else if (c === 13 && i + 1 < offset) {
+      // \r\n: the line ends after the \n.
+      line++;
+      i++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, character: Math.min(offset, text.length) - lineStart };
+}
+
 /** Text with cursor markers: `<|>` (named `cursor`) or `<|name|>`. */
 export function marked(text: string): { text: string; at: Record<string, Position>; offsets: Record<string, number> } {
   const at: Record<string, Position> = {};
@@ -186,8 +205,7 @@ export class TestClient {
 
   /** Replaces the whole text through an incremental change covering the old text. */
   async replaceAll(uri: string, oldText: string, text: string): Promise<number> {
-    const lines = oldText.split("\n");
-    const range: Range = { start: { line: 0, character: 0 }, end: { line: lines.length - 1, character: lines[lines.length - 1].length } };
+    const range: Range = { start: { line: 0, character: 0 }, end: positionAt(oldText, oldText.length) };
     return this.change(uri, [{ range, text }]);
   }
 
