@@ -142,6 +142,16 @@ export class Ledger {
     }
   }
 
+  /**
+   * Messages a run finds already waiting on a worker's retry topics entered its handler stage
+   * before the run: count them in (and in flight) so their settling balances.
+   */
+  carryOver(workerId: string, stageIndex: number, messages: number): void {
+    const stage = this.slots.get(workerId)![stageIndex];
+    stage.counts[Field.in] += messages;
+    stage.counts[Field.pending] += messages;
+  }
+
   /** Live count of messages inside a worker's stage (handler calls in progress). */
   processing(workerId: string, stageIndex: number, delta: number): void {
     this.slots.get(workerId)![stageIndex].processing += delta;

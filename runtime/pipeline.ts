@@ -81,7 +81,10 @@ export interface PipelineOptions {
 
 export interface WorkerProgress {
   readonly id: string;
+  /** Live instances. */
   readonly instances: number;
+  /** Instances started so far (restarts and scaling included). */
+  readonly started: number;
   readonly crashes: number;
   readonly consumed: number;
   /** Records taken in and not yet flushed, over instances. */
@@ -141,6 +144,8 @@ interface Slot {
   crashes: number;
   started: number;
   target: number;
+  /** Records consumed by instances that have exited. */
+  consumedBefore: number;
 }
 
 function macrotask(): Promise<void> {
@@ -201,8 +206,13 @@ class Run implements PipelineRun {
       }),
     );
     for (const w of workers) {
+      let waiting = 0;
+      for (const topic of w.retryTopics) waiting += await this.backlog(w.group, topic);
+      if (waiting > 0) this.ledger.carryOver(w.id, w.plan.handlerIndex, waiting);
+    }
+    for (const w of workers) {
       const target = this.options.instances?.[w.id] ?? 1;
-      const slot: Slot = { worker: w, live: [], crashes: 0, started: 0, target };
+      const slot: Slot = { worker: w, live: [], crashes: 0, started: 0, target, consumedBefore: 0 };
       this.slots.set(w.id, slot);
       for (let i = 0; i < target; i++) await this.startInstance(slot);
     }
@@ -267,6 +277,7 @@ class Run implements PipelineRun {
   private onExit(slot: Slot, instance: WorkerInstance, exit: InstanceExit): void {
     const i = slot.live.indexOf(instance);
     if (i >= 0) slot.live.splice(i, 1);
+    slot.consumedBefore += instance.consumed;
     this.activity();
     if (exit.kind === "failed") {
       this.failure ??= exit.error;
@@ -334,6 +345,12 @@ class Run implements PipelineRun {
   private async caughtUp(group: string, topic: string): Promise<boolean> {
     const [marks, committed] = await Promise.all([this.transport.watermarks(topic), this.transport.committed(group, topic)]);
     return marks.every((m) => (committed[m.partition] ?? m.low) >= m.high);
+  }
+
+  /** Records of a topic the group has not committed yet. */
+  private async backlog(group: string, topic: string): Promise<number> {
+    const [marks, committed] = await Promise.all([this.transport.watermarks(topic), this.transport.committed(group, topic)]);
+    return marks.reduce((n, m) => n + m.high - Math.max(m.low, committed[m.partition] ?? m.low), 0);
   }
 
   private async lag(topic: string): Promise<number> {
@@ -477,8 +494,9 @@ class Run implements PipelineRun {
       workers: [...this.slots.values()].map((s) => ({
         id: s.worker.id,
         instances: s.live.length,
+        started: s.started,
         crashes: s.crashes,
-        consumed: s.live.reduce((n, i) => n + i.consumed, 0),
+        consumed: s.consumedBefore + s.live.reduce((n, i) => n + i.consumed, 0),
         inFlight: s.live.reduce((n, i) => n + i.inFlight, 0),
       })),
       sources: this.sourceState.map((s) => ({ ...s })),

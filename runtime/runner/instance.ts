@@ -666,7 +666,7 @@ export class WorkerInstance {
     ps.finished.push(entry);
     ps.marks.push(dedupeKey);
     ps.records++;
-    if (ps.retry) this.retryBuffered--;
+    if (ps.retry) this.retryDone();
     this.dirty.add(ps);
     this.flushWanted.notify();
   }
@@ -675,9 +675,15 @@ export class WorkerInstance {
     ps.counts[this.worker.plan.decodeIndex * FIELDS + Field.duplicates]++;
     ps.finished.push(entry);
     ps.records++;
-    if (ps.retry) this.retryBuffered--;
+    if (ps.retry) this.retryDone();
     this.dirty.add(ps);
     this.flushWanted.notify();
+  }
+
+  /** A retry left the buffer: when that makes room, the fetcher may open retry partitions. */
+  private retryDone(): void {
+    this.retryBuffered--;
+    if (this.retryBuffered === this.retryCapacity - 1) this.consumer?.wakeup();
   }
 
   // ---- flushing ------------------------------------------------------------------------------
@@ -807,6 +813,11 @@ export class WorkerInstance {
         return;
       }
       this.partitions.set(ps.key, ps);
+      if (ps.retry) {
+        // Retry partitions start paused: the fetcher opens them when no new work waits.
+        ps.paused = true;
+        this.consumer?.pause([tp]);
+      }
       this.log.debug({ topic: tp.topic, partition: tp.partition, remembered: seen.size }, "partition assigned");
     }
   }
