@@ -290,6 +290,8 @@ class Run implements PipelineRun {
           this.failure ??= error;
           this.activity();
         });
+      } else {
+        slot.target = Math.min(slot.target, slot.live.length);
       }
     }
   }

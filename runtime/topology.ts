@@ -87,6 +87,10 @@ export function planTopology(workers: readonly Worker[], options: PlanOptions = 
     if (!consumed.has(name)) add({ name, partitions, role: "sink" });
   }
   const window = options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW;
+  // A mark record lists the ids of one flush. Keep enough records for `window` ids when
+  // flushes are busy (64+ ids each) and always the last few, which is what recovery after a
+  // crash needs; memory stays bounded either way.
+  const markRecords = Math.ceil(window / 64) + 16;
   for (const w of workers) {
     const inputPartitions = topics.get(w.inputTopic)!.partitions;
     for (const name of w.retryTopics) add({ name, partitions: inputPartitions, role: "retry" });
@@ -95,7 +99,7 @@ export function planTopology(workers: readonly Worker[], options: PlanOptions = 
       name: w.stateTopic,
       partitions: inputPartitions,
       role: "state",
-      maxRecordsPerPartition: window * (1 + w.retryTopics.length),
+      maxRecordsPerPartition: markRecords * (1 + w.retryTopics.length),
     });
   }
   return {
