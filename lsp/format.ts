@@ -7,7 +7,7 @@ import type { TextEdit } from "vscode-languageserver/node.js";
 import { SourceFile } from "../compiler/source.js";
 import { toRange } from "./convert.js";
 
-type FormatFlow = (text: string) => Promise<string> | string;
+type FormatFlow = (text: string, options?: { filepath?: string }) => Promise<string> | string;
 
 let formatter: Promise<FormatFlow | undefined> | undefined;
 
@@ -24,12 +24,12 @@ export function loadFormatter(): Promise<FormatFlow | undefined> {
 
 export type FormatResult = { readonly edits: TextEdit[] } | { readonly error: string } | { readonly missing: string };
 
-export async function formatDocument(text: string): Promise<FormatResult> {
+export async function formatDocument(text: string, filepath?: string): Promise<FormatResult> {
   const format = await loadFormatter();
   if (format === undefined) return { missing: "the formatter is not available in this build of flowc" };
   let formatted: string;
   try {
-    formatted = await format(text);
+    formatted = await format(text, filepath !== undefined ? { filepath } : {});
   } catch (error) {
     // The formatter refuses text with syntax errors; the diagnostics already say where.
     return { error: `not formatted: ${(error as Error).message.split("\n")[0]}` };

@@ -299,7 +299,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     guard("formatting", [] as TextEdit[], async (params) => {
       const ctx = contextOf(params.textDocument.uri);
       if (ctx === undefined) return [];
-      const result = await formatDocument(ctx.source.text);
+      const result = await formatDocument(ctx.source.text, ctx.file);
       if ("missing" in result) {
         // Said once: format-on-save would say it on every save.
         if (!formatterMissingShown) void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `flowc: ${result.missing}` });
