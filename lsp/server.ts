@@ -40,6 +40,7 @@ import { codeActions } from "./code-actions.js";
 import { complete, TRIGGER_CHARACTERS } from "./completion.js";
 import { toLspDiagnostic, toOffset } from "./convert.js";
 import { formatDocument } from "./format.js";
+import { HandlerChecks } from "./handler-checks.js";
 import { hover } from "./hover.js";
 import { declaration, definition, prepareRename, references, rename } from "./navigation.js";
 import { diffTokens, encodeTokens, legend, semanticTokens } from "./semantic-tokens.js";
@@ -109,6 +110,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   };
 
   // --- diagnostics ------------------------------------------------------------
+  const handlerChecks = new HandlerChecks(() => schedule(), log);
   let scheduled: NodeJS.Timeout | NodeJS.Immediate | undefined;
   const schedule = () => {
     if (scheduled !== undefined) return;
@@ -152,9 +154,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       if (rebuilt) {
         for (const f of program.files.keys()) rebuiltFiles.add(f);
         if (doc.file !== mostRecent) otherRootsRebuilt = true;
+        handlerChecks.schedule(program);
       }
       for (const f of program.files.keys()) if (!perFile.has(f)) perFile.set(f, { list: [], keys: new Set(), program });
-      for (const d of program.diagnostics) {
+      for (const d of [...program.diagnostics, ...handlerChecks.diagnosticsFor(program)]) {
         const entry = perFile.get(d.file);
         if (entry === undefined) continue;
         const key = diagnosticKey(d);
@@ -204,7 +207,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onInitialized(
     guard("initialized", undefined, async (): Promise<void> => {
       // Files changed on disk (an imported file edited elsewhere, a branch switch) re-check the programs that read them.
-      await connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: "**/*.flow" }] }).catch(() => undefined);
+      // TypeScript modules too: a handler's signature changing there changes its diagnostics.
+      await connection.client
+        .register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: "**/*.flow" }, { globPattern: "**/*.{ts,mts,cts}" }] })
+        .catch(() => undefined);
     }),
   );
 
@@ -232,7 +238,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   );
   connection.onDidChangeWatchedFiles(
     guard("didChangeWatchedFiles", undefined, (params) => {
-      workspace.diskChanged(params.changes.filter((c) => c.uri.startsWith("file:")).map((c) => workspace.uris.pathOf(c.uri)));
+      const files = params.changes.filter((c) => c.uri.startsWith("file:")).map((c) => workspace.uris.pathOf(c.uri));
+      workspace.diskChanged(files.filter((f) => f.endsWith(".flow")));
+      if (files.some((f) => !f.endsWith(".flow"))) for (const program of workspace.openPrograms()) handlerChecks.schedule(program);
       schedule();
     }),
   );
@@ -349,6 +357,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   );
 
   connection.onShutdown(() => {
+    handlerChecks.dispose();
     if (scheduled !== undefined) {
       clearTimeout(scheduled as NodeJS.Timeout);
       clearImmediate(scheduled as NodeJS.Immediate);

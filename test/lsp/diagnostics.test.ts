@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import fs from "node:fs";
-import { ensureBuilt, marked, TestClient } from "./client.js";
+import path from "node:path";
+import { ensureBuilt, marked, repoRoot, TestClient } from "./client.js";
 import { COMMON, createWorkspace, MAIN, positionOf, type Workspace } from "./fixtures.js";
 
 let client: TestClient;
@@ -141,5 +142,26 @@ describe("diagnostics as you type", () => {
     const published = await client.waitForDiagnostics(uri, (p) => p.version === 1);
     expect(published.diagnostics.map((d) => d.code)).toContain("FLOW2003");
     await client.close(uri);
+  });
+
+  // Handler checks are the build's (compiler/handlers.ts); they run where this build has them.
+  const haveHandlerChecks = fs.existsSync(path.join(repoRoot, "compiler/handlers.ts")) && fs.existsSync(path.join(repoRoot, "compiler/emit/build.ts"));
+  test.skipIf(!haveHandlerChecks)("handlers are checked against their TypeScript module after the edits stop, as flowc build does", async () => {
+    const main = MAIN.replace('handler render(Photo) -> Rendition from "./handlers.ts"', 'handler render(Photo) -> Rendition from "./handlers.ts"\nhandler annotate(Rendition) -> Rendition from "./handlers.ts"');
+    const handlers = createWorkspace({ "main.flow": main });
+    try {
+      const uri = await client.open(handlers.main, main);
+      const published = await client.waitForDiagnostics(uri, (p) => p.diagnostics.some((d) => d.code === "FLOW4002"), 30_000);
+      const missing = published.diagnostics.find((d) => d.code === "FLOW4002")!;
+      expect(text(missing)).toContain("does not export a function 'annotate'");
+      expect(missing.range.start).toEqual(positionOf(main, "annotate"));
+      // Export it: the client reports the saved TypeScript file, and the diagnostic goes.
+      fs.appendFileSync(handlers.handlers, "\nexport function annotate(r: { photoId: string; url: string }) {\n  return r;\n}\n");
+      await client.connection.sendNotification("workspace/didChangeWatchedFiles", { changes: [{ uri: handlers.uri(handlers.handlers), type: 2 }] });
+      await client.waitForDiagnostics(uri, (p) => !p.diagnostics.some((d) => String(d.code).startsWith("FLOW4")), 30_000, false);
+      await client.close(uri);
+    } finally {
+      handlers.remove();
+    }
   });
 });
