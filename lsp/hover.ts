@@ -53,7 +53,7 @@ export function hover(program: Program, parsed: ParsedFile, offset: number): Hov
     }
   }
   if (decl?.kind === "Schema" || decl?.kind === "Topic" || decl?.kind === "Handler") {
-    const field = fieldDeclarationHover(decl, offset, program);
+    const field = fieldDeclarationHover(decl, offset);
     if (field) return make(field.sections, field.span);
   }
 
@@ -137,7 +137,7 @@ function pipelineHover(program: Program, parsed: ParsedFile, decl: A.PipelineDec
       });
       if (found) return found;
       // A lane name in copy or split: the lane as it leaves the stage.
-      const laneId = arg.value.kind === "Name" && (call.name.text === "copy" || (call.name.text === "split" && arg.name?.text === "else")) ? arg.value.name : call.name.text === "split" && arg.name?.text !== "else" ? arg.name : undefined;
+      const laneId = laneNameOf(call.name.text, arg);
       if (laneId && inside(laneId.span, offset) && point.stage) {
         const lane = point.stage.after.lanes.find((l) => l.name === laneId.text);
         if (lane) return { sections: [`**lane** \`${lane.name}\``, shapeSummary({ lanes: [lane] })], span: laneId.span };
@@ -168,6 +168,14 @@ function pipelineHover(program: Program, parsed: ParsedFile, decl: A.PipelineDec
   return undefined;
 }
 
+/** The lane an argument names: copy(a, b), split { a: ..., else: b }. */
+function laneNameOf(stage: string, arg: A.Argument): A.Identifier | undefined {
+  if (stage === "copy") return arg.value.kind === "Name" ? arg.value.name : undefined;
+  if (stage !== "split") return undefined;
+  if (arg.name?.text === "else") return arg.value.kind === "Name" ? arg.value.name : undefined;
+  return arg.name;
+}
+
 /** The segment of a path under the cursor, typed against the root type. */
 function pathSegmentHover(path: A.PathExpr, root: FlowType, offset: number): { sections: string[]; span: A.Node["span"] } | undefined {
   let type: FlowType = root;
@@ -185,24 +193,24 @@ function pathSegmentHover(path: A.PathExpr, root: FlowType, offset: number): { s
 }
 
 /** A field's name in a schema or an inline record: the field and its type. */
-function fieldDeclarationHover(decl: A.Declaration, offset: number, program: Program): { sections: string[]; span: A.Node["span"] } | undefined {
+function fieldDeclarationHover(decl: A.Declaration, offset: number): { sections: string[]; span: A.Node["span"] } | undefined {
   let result: { sections: string[]; span: A.Node["span"] } | undefined;
   A.walk(decl, (node) => {
     if (result !== undefined || node.kind !== "Field" || !inside(node.name.span, offset)) return;
-    const typeText = typeNodeText(node.type, program);
+    const typeText = typeNodeText(node.type);
     const owner = decl.kind === "Schema" ? `${decl.name.text}.` : "";
     result = { sections: [fence(`${owner}${node.name.text}${node.optional ? "?" : ""}: ${typeText}`)], span: node.name.span };
   });
   return result;
 }
 
-function typeNodeText(node: A.TypeNode, program: Program): string {
+function typeNodeText(node: A.TypeNode): string {
   switch (node.kind) {
     case "NamedType":
       return node.name.text || "?";
     case "ArrayType":
-      return `[${typeNodeText(node.element, program)}]`;
+      return `[${typeNodeText(node.element)}]`;
     case "RecordType":
-      return `{ ${node.fields.map((f) => `${f.name.text}${f.optional ? "?" : ""}: ${typeNodeText(f.type, program)}`).join(", ")} }`;
+      return `{ ${node.fields.map((f) => `${f.name.text}${f.optional ? "?" : ""}: ${typeNodeText(f.type)}`).join(", ")} }`;
   }
 }

@@ -192,6 +192,8 @@ export class TestClient {
   async open(file: string, text: string): Promise<string> {
     const uri = pathToFileURL(file).href;
     this.versions.set(uri, 1);
+    // What was published for an earlier document of the same URI is not this one's.
+    this.diagnostics.delete(uri);
     await this.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "flow", version: 1, text } });
     return uri;
   }

@@ -174,6 +174,21 @@ describe("hover", () => {
     });
   });
 
+  test("lanes where they are made and where they are routed; fields where they are declared", async () => {
+    const text = MAIN.replace("copy(4k, 1080p, gif)", "copy(4k, 10<|lane|>80p, gif)").replace("    | merge\n    -> renditions", "    -> { 4k: renditions, 1080p: renditions, g<|route|>if: renditions }");
+    await withDocument(text, async ({ uri, at }) => {
+      const lane = await hoverText(uri, at.lane);
+      expect(lane).toContain("**lane** `1080p`");
+      expect(lane).toContain("Photo · lanes 1080p");
+      const route = await hoverText(uri, at.route);
+      expect(route).toContain("**lane** `gif` → `renditions`");
+      expect(route).toContain("Rendition · lanes gif · 10 shards");
+    });
+    await withDocument(COMMON.replace("  meta: {", "  me<|>ta: {"), async ({ uri, at }) => {
+      expect(await hoverText(uri, at.cursor)).toContain("Photo.meta: { camera: string, iso?: int }");
+    }, ws.common);
+  });
+
   test("policies and keywords have documentation", async () => {
     const text = MAIN.replace("retry(5", "ret<|retry|>ry(5").replace("pipeline renderPhotos", "pipe<|kw|>line renderPhotos");
     await withDocument(text, async ({ uri, at }) => {
@@ -419,6 +434,24 @@ describe("formatting", () => {
         result = result.slice(0, offset(edit.range.start)) + edit.newText + result.slice(offset(edit.range.end));
       }
       expect(result).toBe(expected);
+    });
+  });
+});
+
+describe("line endings", () => {
+  test("CRLF files: ranges, tokens and hover line up with the text", async () => {
+    const text = MAIN.replace("| shard(10", "| sh<|>rad(10").replace(/\n/g, "\r\n");
+    await withDocument(text, async ({ uri, text: crlf, at }) => {
+      const [d] = client.diagnostics.get(uri)!.diagnostics;
+      expect(d.code).toBe("FLOW2001");
+      expect(d.range.start).toEqual({ line: at.cursor.line, character: at.cursor.character - 2 });
+      const lines = crlf.split("\r\n");
+      const tokens = decodeTokens((await client.request<SemanticTokens>("textDocument/semanticTokens/full", { textDocument: { uri } })).data);
+      const words = tokens.map((t) => lines[t.line].slice(t.character, t.character + t.length));
+      expect(words).toContain("renderPhotos");
+      expect(words).toContain("100ms");
+      expect(words.filter((w) => w.includes("\r"))).toEqual([]);
+      expect(await hoverText(uri, { line: at.cursor.line, character: at.cursor.character + 13 })).toContain("Photo.id: string");
     });
   });
 });
