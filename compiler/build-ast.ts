@@ -424,10 +424,11 @@ class AstBuilder {
     const span = node ? cstSpan(node) : undefined;
     if (node === undefined || span === undefined) return { kind: "Missing", span: { start: around.end, end: around.end } };
     switch (node.name) {
+      // Operands missing after recovery are placed inside this node's span, not the caller's.
       case "expression":
-        return this.logical(node, "andExpression", "or", around);
+        return this.logical(node, "andExpression", "or", span);
       case "andExpression":
-        return this.logical(node, "notExpression", "and", around);
+        return this.logical(node, "notExpression", "and", span);
       case "notExpression": {
         const c = node.children as Children;
         const inner = nodesOf(c, "notExpression")[0];
@@ -457,7 +458,9 @@ class AstBuilder {
     let result = this.expression(operands[0], around);
     for (let i = 1; i < operands.length; i++) {
       const right = this.expression(operands[i], result.span);
-      result = { kind: "Binary", span: { start: result.span.start, end: Math.max(result.span.end, right.span.end) }, operator, left: result, right };
+      // Covering both sides: after recovery a missing left operand may sit after the right one.
+      const covering = { start: Math.min(result.span.start, right.span.start), end: Math.max(result.span.end, right.span.end) };
+      result = { kind: "Binary", span: covering, operator, left: result, right };
     }
     return result;
   }

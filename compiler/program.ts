@@ -21,13 +21,21 @@ export interface CompilerHost {
 /** Above this size a file is refused rather than read (a .flow file is small). */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 export const nodeHost: CompilerHost = {
   readFile(file) {
     try {
       const stat = fs.statSync(file);
       if (stat.isDirectory()) return { error: "it is a directory" };
       if (stat.size > MAX_FILE_BYTES) return { error: `it is ${Math.round(stat.size / 1024 / 1024)} MB, larger than the limit of 16 MB` };
-      return { text: fs.readFileSync(file, "utf8") };
+      const bytes = fs.readFileSync(file);
+      // Random bytes decoded leniently become thousands of 'unexpected character' errors: say what it is instead.
+      try {
+        return { text: utf8.decode(bytes) };
+      } catch {
+        return { error: "it is not UTF-8 text (is it a binary file?)" };
+      }
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT") return { error: "no such file" };

@@ -18,8 +18,12 @@ export interface RenderOptions {
 
 const paint = (on: boolean, code: number, text: string) => (on ? `\u001b[${code}m${text}\u001b[0m` : text);
 
-/** Tabs become spaces so the caret line stays under the right characters. */
-const expandTabs = (text: string) => text.replace(/\t/g, "  ");
+/**
+ * Tabs become spaces so the caret line stays under the right characters; other
+ * control characters (say, in a binary file) become U+FFFD, one for one, so
+ * they neither reach the terminal nor move the caret.
+ */
+const expandTabs = (text: string) => text.replace(/\t/g, "  ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "\ufffd");
 
 export function renderDiagnostic(d: Diagnostic, source: SourceFile | undefined, options: RenderOptions = {}): string {
   const color = options.color ?? false;
