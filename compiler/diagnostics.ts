@@ -72,7 +72,7 @@ export const messages = {
     code: "FLOW1007",
     severity: "error",
     message: (p) => `line of ${p.length} characters is longer than the limit of ${p.limit}`,
-    hint: () => "break the declaration over several lines",
+    hint: () => "break the line: a declaration may span any number of lines",
   }),
   expectedDeclaration: define<{ found: string }>({
     code: "FLOW1008",

@@ -16,7 +16,7 @@ export interface Case {
 }
 
 /** A schema, an enum and two topics that the pipelines below use. */
-const prelude = `enum Color { red, green }
+export const prelude = `enum Color { red, green }
 schema M { id: string, n: int, ok: bool, color: Color, note?: string, tags: [string] }
 schema Other { code: int }
 topic src: M (partitions: 4)
