@@ -237,6 +237,7 @@ export async function runKafkajsPhotos({ brokers, messages, mode, prefix, tuning
   prefix ??= uniquePrefix(mode === "exactly-once" ? "kjs-eos" : "kjs-alo");
   const t = { ...DEFAULT_TUNING, ...tuning };
   let child = null;
+  let keepForInspection = false;
   try {
     await createPhotoTopics(brokers, prefix);
     const input = await producePhotos({ brokers, prefix, messages });
@@ -272,14 +273,17 @@ export async function runKafkajsPhotos({ brokers, messages, mode, prefix, tuning
     child.send({ type: "stop" });
     const stats = await Promise.race([workerStats, new Promise((r) => setTimeout(() => r(undefined), 30000))]);
     await Promise.race([exited, new Promise((r) => setTimeout(r, 30000))]);
-    if (verified.duplicates && mode === "exactly-once") throw new Error(`kafkajs exactly-once: ${verified.duplicates} duplicate renditions`);
+    if (verified.duplicates && mode === "exactly-once") {
+      keepForInspection = true;
+      throw new Error(`kafkajs exactly-once: ${verified.duplicates} duplicate renditions (topics kept for inspection: ${prefix}*); e.g. ${verified.duplicateSamples.join("; ")}`);
+    }
     if (!readyAt) throw new Error("kafkajs pipeline never reported ready");
     const result = photosResult({ messages, mode, verified, startedAt, readyAt, input, peakRssBytes, extra: { implementation: "kafkajs", worker: stats, tuning: t } });
     log(`kafkajs ${mode}: ${messages} photos in ${result.seconds.toFixed(2)}s = ${Math.round(result.inputPerSecond)} photos/s (${result.outputs} renditions, ${result.duplicates} duplicates, startup ${result.startupSeconds.toFixed(1)}s)`);
     return result;
   } finally {
     if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    if (!keepTopics) await deleteByPrefix(brokers, prefix).catch((e) => log(`cleanup of ${prefix}*: ${e.message}`));
+    if (!keepTopics && !keepForInspection) await deleteByPrefix(brokers, prefix).catch((e) => log(`cleanup of ${prefix}*: ${e.message}`));
   }
 }
 

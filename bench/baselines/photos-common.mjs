@@ -179,6 +179,9 @@ export function startVerifier({ brokers, prefix, messages, readCommitted, timeou
   });
   const expected = messages * FORMATS.length;
   const seen = FORMATS.map(() => new Uint8Array(messages));
+  // Where each rendition was first seen (partition, offset), to describe duplicates.
+  const seenAt = FORMATS.map(() => new Float64Array(messages));
+  const duplicateSamples = [];
   const formatIndex = new Map(FORMATS.map((f, i) => [f, i]));
   let outputs = 0;
   let distinct = 0;
@@ -195,7 +198,7 @@ export function startVerifier({ brokers, prefix, messages, readCommitted, timeou
   done.catch(() => {});
   consumer.on(consumer.events.GROUP_JOIN, () => resolveReady());
 
-  const check = (value) => {
+  const check = (value, partition, offset) => {
     let r;
     try {
       r = JSON.parse(value);
@@ -209,9 +212,15 @@ export function startVerifier({ brokers, prefix, messages, readCommitted, timeou
     if (r.url !== want.url || r.width !== want.width || r.height !== want.height || r.bytes !== want.bytes) {
       return `wrong rendition ${JSON.stringify(r)}, expected ${JSON.stringify(want)}`;
     }
-    if (seen[f][i]) duplicates++;
-    else {
+    if (seen[f][i]) {
+      duplicates++;
+      if (duplicateSamples.length < 10) {
+        const first = seenAt[f][i];
+        duplicateSamples.push(`${r.photoId}/${r.format} at ${partition}:${offset}, first at ${Math.floor(first / 1e12)}:${first % 1e12}`);
+      }
+    } else {
       seen[f][i] = 1;
+      seenAt[f][i] = partition * 1e12 + Number(offset);
       distinct++;
     }
     return null;
@@ -228,7 +237,7 @@ export function startVerifier({ brokers, prefix, messages, readCommitted, timeou
     await new Promise((r) => setTimeout(r, settleMs));
     await stop();
     if (wrong.length) return rejectDone(new Error(`verifier: ${wrong.length} wrong renditions, first: ${wrong[0]}`));
-    resolveDone({ outputs, distinct, duplicates, firstAt, lastAt, seconds: (lastAt - firstAt) / 1000 });
+    resolveDone({ outputs, distinct, duplicates, duplicateSamples, firstAt, lastAt, seconds: (lastAt - firstAt) / 1000 });
   };
   const timer = setInterval(() => {
     if (finishing) return;
@@ -252,7 +261,7 @@ export function startVerifier({ brokers, prefix, messages, readCommitted, timeou
         const before = distinct;
         for (const m of batch.messages) {
           outputs++;
-          const bad = check(m.value);
+          const bad = check(m.value, batch.partition, m.offset);
           if (bad && wrong.push(bad) === 1) log(`verifier: ${bad}`);
         }
         if (batch.messages.length) {
@@ -297,6 +306,7 @@ export function photosResult({ messages, mode, verified, startedAt, readyAt, inp
     outputs: verified.outputs,
     distinctOutputs: verified.distinct,
     duplicates: verified.duplicates,
+    ...(verified.duplicates ? { duplicateSamples: verified.duplicateSamples } : {}),
     inputLoad: input,
     peakRssBytes,
     ...extra,
