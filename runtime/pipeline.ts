@@ -205,10 +205,13 @@ class Run implements PipelineRun {
         dedupeWindow: this.options.dedupeWindow,
       }),
     );
+    // A resumed run finds work from before it: count it in so the books balance.
     for (const w of workers) {
       let waiting = 0;
       for (const topic of w.retryTopics) waiting += await this.backlog(w.group, topic);
       if (waiting > 0) this.ledger.carryOver(w.id, w.plan.handlerIndex, waiting);
+      const input = await this.backlog(w.group, w.inputTopic);
+      if (input > 0) this.ledger.carryOverInput(w.id, input);
     }
     for (const w of workers) {
       const target = this.options.instances?.[w.id] ?? 1;

@@ -34,7 +34,8 @@ export interface WorkerDefinition<In, Out = In> {
   readonly input: InputSpec<In>;
   /** The map/flatMap stage. Without one, `route` receives the decoded input (then Out = In). */
   readonly handler?: HandlerSpec<In, Out>;
-  readonly route: Route<Out>;
+  /** Without a handler, Out is In. (NoInfer: Out comes from the handler, never the route.) */
+  readonly route: Route<NoInfer<Out>>;
   /** Dead-letter topic (default `<id>.dlq`): malformed input, exhausted retries, route errors. */
   readonly deadLetter?: string;
   /** Retry topics, one per backoff tier: retry n waits on `retryTopics[min(n, length) - 1]`.

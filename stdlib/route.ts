@@ -130,18 +130,22 @@ export function copy<T>(
 }
 
 /** `filter(expr)`: keeps messages the predicate accepts. Rejected ones are counted as dropped
- *  and, with `droppedTo`, emitted to that topic. */
+ *  and, with `droppedTo` (a topic, or an `emit(topic, { stage })`), emitted there. */
 export function filter<T>(
   stage: string,
   predicate: Predicate<T>,
   next: Route<NoInfer<T>>,
-  options: { droppedTo?: string } = {},
+  options: { droppedTo?: string | Route<unknown> } = {},
 ): Route<T> {
   requireStage(stage, "filter");
   if (typeof predicate !== "function") throw new RouteDefinitionError(`filter ${stage}: predicate must be a function`);
   requireRoute(next, `filter ${stage}`);
-  const dropped = options.droppedTo === undefined ? undefined : (node(emit(options.droppedTo)) as EmitNode);
-  return route({ kind: "filter", stage, predicate, next: node(next), dropped });
+  const to = options.droppedTo;
+  const dropped = to === undefined ? undefined : node(typeof to === "string" ? emit(to) : (to as Route<never>));
+  if (dropped !== undefined && dropped.kind !== "emit") {
+    throw new RouteDefinitionError(`filter ${stage}: droppedTo must be a topic or an emit(...)`);
+  }
+  return route({ kind: "filter", stage, predicate, next: node(next), dropped: dropped as EmitNode | undefined });
 }
 
 /**

@@ -376,7 +376,8 @@ export class WorkerInstance {
       c[d + Field.in]++;
       c[d + Field.out]++;
       // A route-only worker forwards its input bytes: predicates see the decoded value.
-      this.route(ps, record, id, decoded.value, record.value ?? undefined, "", 1);
+      this.route(ps, record, id, decoded.value, record.value ?? undefined, "");
+      this.deadLetterRouteFailures(ps, record, id, 1);
       this.finish(ps, entry, dedupeKey);
       return;
     }
@@ -580,8 +581,9 @@ export class WorkerInstance {
       const single = handler.kind === "map";
       for (let i = 0; i < outcome.values.length; i++) {
         const prefix = single ? `${w.plan.handlerStep}>` : `${w.plan.handlerStep}#${i}>`;
-        this.route(ps, item.record, item.id, outcome.values[i], outcome.encoded[i], prefix, item.attempt);
+        this.route(ps, item.record, item.id, outcome.values[i], outcome.encoded[i], prefix);
       }
+      this.deadLetterRouteFailures(ps, item.record, item.id, item.attempt);
     } else {
       const error = errorText(outcome.error);
       const policy = handler.retry;
@@ -617,7 +619,6 @@ export class WorkerInstance {
     value: unknown,
     encoded: string | undefined,
     idPrefix: string,
-    attempts: number,
   ): void {
     const scope = this.scope;
     scope.counts = ps.counts;
@@ -630,10 +631,17 @@ export class WorkerInstance {
     scope.emissions = ps.outputs;
     scope.failures = this.failures;
     this.worker.plan.route.run(scope, record.key);
-    if (this.failures.length > 0) {
-      for (const f of this.failures) this.deadLetter(ps, record, id, f.stage, "route-error", f.message, attempts);
-      this.failures.length = 0;
-    }
+  }
+
+  /**
+   * One dead letter per input for the route errors its values hit (a flatMap's items or copy
+   * lanes may fail separately; replaying means replaying the input, so one record says it all).
+   */
+  private deadLetterRouteFailures(ps: PartitionState, record: ConsumedRecord, id: string, attempts: number): void {
+    if (this.failures.length === 0) return;
+    const messages = [...new Set(this.failures.map((f) => `${f.stage}: ${f.message}`))];
+    this.deadLetter(ps, record, id, this.failures[0].stage, "route-error", messages.join("; "), attempts);
+    this.failures.length = 0;
   }
 
   private deadLetter(
@@ -814,9 +822,11 @@ export class WorkerInstance {
       }
       this.partitions.set(ps.key, ps);
       if (ps.retry) {
-        // Retry partitions start paused: the fetcher opens them when no new work waits.
+        // Retry partitions start paused: the fetcher opens them when no new work waits, so
+        // make the current poll return and let it decide.
         ps.paused = true;
         this.consumer?.pause([tp]);
+        this.consumer?.wakeup();
       }
       this.log.debug({ topic: tp.topic, partition: tp.partition, remembered: seen.size }, "partition assigned");
     }

@@ -3,7 +3,7 @@ import { runPipeline } from "../../runtime/pipeline.js";
 import { defineWorker } from "../../runtime/worker.js";
 import { Headers } from "../../stdlib/headers.js";
 import { copy, emit, shard } from "../../stdlib/route.js";
-import { decodeMsg, embedded } from "./helpers.js";
+import { decodeMsg, embedded, type Msg } from "./helpers.js";
 
 describe("backpressure", () => {
   it("runs an input far larger than its buffers in bounded broker memory", async () => {
@@ -13,7 +13,7 @@ describe("backpressure", () => {
     const sample = () => {
       peakStored = Math.max(peakStored, broker.storedRecords());
     };
-    const route = defineWorker({
+    const route = defineWorker<Msg>({
       id: "route",
       input: { topic: "in", decode: decodeMsg },
       route: copy("route/copy", {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConservationError } from "../../runtime/accounting.js";
 import { listDeadLetters, replayDeadLetters } from "../../runtime/dlq.js";
-import { runPipeline, startPipeline, type PipelineOptions } from "../../runtime/pipeline.js";
+import { runPipeline, startPipeline, type PipelineOptions, type PipelineRun } from "../../runtime/pipeline.js";
 import type { FaultPoint } from "../../runtime/runner/instance.js";
 import { defineWorker, type DeliveryMode, type Worker } from "../../runtime/worker.js";
 import { Headers } from "../../stdlib/headers.js";
@@ -146,7 +146,9 @@ describe("worker crashes", () => {
     const { clock, broker } = embedded();
     const calls = new Map<string, number>();
     let fed = 0;
-    const run = startPipeline({
+    // The source below scales the worker mid-run, so it needs the run it feeds.
+    const holder: { run?: PipelineRun } = {};
+    const run = (holder.run = startPipeline({
       workers: pipeline(calls),
       transport: broker,
       clock,
@@ -159,13 +161,13 @@ describe("worker crashes", () => {
           records: (async function* () {
             for (const r of Array.from({ length: 600 }, (_, n) => ({ id: `m${n}`, value: { id: `m${n}`, n } }))) {
               yield r;
-              if (++fed === 300) await run.scale("lane.a.map", 3);
-              if (fed === 450) await run.scale("lane.a.map", 1);
+              if (++fed === 300) await holder.run!.scale("lane.a.map", 3);
+              if (fed === 450) await holder.run!.scale("lane.a.map", 1);
             }
           })(),
         },
       ],
-    });
+    }));
     const summary = await run.done;
     expect(summary.workers.find((w) => w.id === "lane.a.map")!.started).toBe(3);
     const out = await records(broker, "out");
@@ -324,7 +326,7 @@ describe("accounting", () => {
     const { clock, broker } = embedded();
     const worker = defineWorker<Msg>({ id: "route", input: { topic: "in", decode: decodeMsg }, route: emit("out") });
     // Simulate a routing bug: an extra, uncounted output.
-    const route = worker.plan.route as { run: (scope: { emissions: { push(e: unknown): unknown } }, key: string | null) => void };
+    const route = worker.plan.route as unknown as { run: (scope: { emissions: { push(e: unknown): unknown } }, key: string | null) => void };
     const honest = route.run.bind(route);
     route.run = (scope, key) => {
       honest(scope as never, key);
