@@ -32,7 +32,7 @@ export interface Origin {
   readonly text: string;
 }
 
-export type TopicRole = "source" | "sink" | "intermediate" | "internal" | "retry" | "dead-letter";
+export type TopicRole = "source" | "sink" | "intermediate" | "internal" | "retry" | "dead-letter" | "state";
 
 export interface TopicPlan {
   /** The Kafka topic name; also the topic's id in the graph. */
@@ -49,7 +49,11 @@ export interface TopicPlan {
   readonly key: readonly string[] | undefined;
   /** For retry topics: the worker it feeds back into, its tier (1-based) and the delay before redelivery. */
   readonly retry?: { readonly worker: string; readonly tier: number; readonly delayMs: number };
-  /** For internal, retry and dead-letter topics: the worker that the compiler planned it for. */
+  /** True when the partitions are shards: a shard stage chose each record's partition. */
+  readonly sharded?: boolean;
+  /** For state topics: compacted (only the latest record per key is kept). */
+  readonly compacted?: boolean;
+  /** For internal, retry, dead-letter and state topics: the worker that the compiler planned it for. */
   readonly plannedFor?: string;
   /** Ids of the nodes that emit here (and `worker:<id>` for retry and dead-letter producers), sorted. */
   readonly producers: readonly string[];
@@ -106,12 +110,13 @@ export type StageNode =
 export type NodeKind = StageNode["kind"];
 
 export interface WorkerPlan {
-  /** `<pipeline>[.<lane>].<stage>`: `renderPhotos.route`, `renderPhotos.4k.render`. Also its consumer group. */
+  /** `<pipeline>[.<lane>].<stage>`: `renderPhotos.route`, `renderPhotos.4k.render`. */
   readonly id: string;
   readonly pipeline: string;
   readonly lane: string | undefined;
   /** Output path of the module, relative to the output directory, e.g. `renderPhotos/4k.render.worker.ts`. */
   readonly module: string;
+  /** `flowc.<id>`. */
   readonly consumerGroup: string;
   readonly input: string;
   readonly inputType: FlowType;
@@ -121,6 +126,8 @@ export interface WorkerPlan {
   readonly route: Target | undefined;
   readonly retryTopics: readonly string[];
   readonly deadLetterTopic: string;
+  /** Where the worker records the message ids it finished (duplicate suppression): `<worker>.state`. */
+  readonly stateTopic: string;
   /** Every node the worker runs, in route order. */
   readonly nodes: readonly string[];
   /** Topics the worker writes (not counting retry and dead-letter topics), sorted. */

@@ -93,6 +93,8 @@ interface TopicDraft {
   key: readonly string[] | undefined;
   retry?: { worker: string; tier: number; delayMs: number };
   plannedFor?: string;
+  sharded?: boolean;
+  compacted?: boolean;
   producers: Set<string>;
   consumers: Set<string>;
   origin: Origin | undefined;
@@ -118,6 +120,8 @@ interface Strand {
   partitions: number | undefined;
   replication: number | undefined;
   merged: { first: boolean } | undefined;
+  /** True after a shard stage in the current worker: emits choose their partition. */
+  sharded: boolean;
   /** The copy that opened this lane: merge(first) marks it as hedging. */
   openedBy: NodeDraft | undefined;
 }
@@ -222,6 +226,7 @@ class Lowering {
     this.ensureWorker(pipeline, strand, origin);
     const tail = strand.tail;
     this.connect(tail, { kind: "topic", topic: topic.name });
+    if (strand.sharded) topic.sharded = true;
     topic.producers.add(tail.kind === "node" ? tail.node.id : (tail as { worker: WorkerDraft }).worker.id);
   }
 
@@ -248,6 +253,7 @@ class Lowering {
       partitions: source.partitions,
       replication: source.replication,
       merged: undefined,
+      sharded: false,
       openedBy: undefined,
     }));
     for (const source of pipeline.sources) this.declaredTopic(source);
@@ -298,6 +304,7 @@ class Lowering {
           this.addNode(pipeline, strand, "shard", "shard", origin, { count: step.count, key, keyNode: step.key });
           strand.key = key;
           strand.partitions = step.count;
+          strand.sharded = true;
         }
         return strands;
       case "merge":
@@ -322,7 +329,7 @@ class Lowering {
     const topic = this.plannedTopic(name, "internal", { type: strands[0].type, partitions: common.partitions, replication: common.replication, key: common.key, plannedFor: name, origin });
     for (const strand of strands) this.emitTo(pipeline, strand, topic, origin);
     const worker = this.newWorker(pipeline, undefined, "merge", topic, strands[0].type, origin, common.replication);
-    return { lane: undefined, idLane: undefined, tail: { kind: "worker", worker }, type: strands[0].type, key: common.key, partitions: common.partitions, replication: common.replication, merged: undefined, openedBy: undefined };
+    return { lane: undefined, idLane: undefined, tail: { kind: "worker", worker }, type: strands[0].type, key: common.key, partitions: common.partitions, replication: common.replication, merged: undefined, sharded: false, openedBy: undefined };
   }
 
   private handler(pipeline: CheckedPipeline, stage: CheckedStage, strands: Strand[], origin: Origin): Strand[] {
@@ -351,7 +358,7 @@ class Lowering {
       if (worker.id !== workerId) throw new Error(`lower: worker id ${worker.id} differs from its planned input ${workerId}`);
       worker.policy = step.policy;
       const output = handlerOutput(step.kind, step.handler.output);
-      const strand: Strand = { lane, idLane: lane, tail: { kind: "worker", worker }, type, key: undefined, partitions: input.partitions, replication: common.replication, merged: undefined, openedBy: group[0].openedBy };
+      const strand: Strand = { lane, idLane: lane, tail: { kind: "worker", worker }, type, key: undefined, partitions: input.partitions, replication: common.replication, merged: undefined, sharded: false, openedBy: group[0].openedBy };
       const node = this.addNode(pipeline, strand, step.kind, step.handler.name, origin, { handler: step.handler, policy: step.policy, output });
       worker.handler = node;
       worker.route = undefined;
@@ -414,6 +421,18 @@ class Lowering {
       }
       topic.producers.add(worker.id);
       deadLetters.set(worker.id, topic.name);
+      // The ids of finished messages, for duplicate suppression: compacted, one partition per input partition.
+      const state = this.plannedTopic(`${worker.id}.state`, "state", {
+        type: undefined,
+        partitions: this.topics.get(worker.input)?.partitions,
+        replication: worker.replication,
+        key: undefined,
+        plannedFor: worker.id,
+        compacted: true,
+        origin: worker.handler?.origin ?? worker.origin,
+      });
+      state.producers.add(worker.id);
+      state.consumers.add(worker.id);
     }
 
     const topics: TopicPlan[] = [...this.topics.values()]
@@ -429,6 +448,8 @@ class Lowering {
           key: t.key,
           ...(t.retry !== undefined ? { retry: t.retry } : {}),
           ...(t.plannedFor !== undefined ? { plannedFor: t.plannedFor } : {}),
+          ...(t.sharded ? { sharded: true } : {}),
+          ...(t.compacted ? { compacted: true } : {}),
           producers: [...t.producers].sort(compare),
           consumers: [...t.consumers].sort(compare),
           origin: t.origin,
@@ -465,13 +486,14 @@ class Lowering {
           pipeline: w.pipeline,
           lane: w.lane,
           module: `${w.pipeline}/${w.id.slice(w.pipeline.length + 1)}.worker.ts`,
-          consumerGroup: w.id,
+          consumerGroup: `flowc.${w.id}`,
           input: w.input,
           inputType: w.inputType,
           handler: w.handler?.id,
           route,
           retryTopics,
           deadLetterTopic: deadLetters.get(w.id)!,
+          stateTopic: `${w.id}.state`,
           nodes: w.nodes.map((n) => n.id),
           emits: [...emits].sort(compare),
           origin: w.handler?.origin ?? w.nodes[0]?.origin ?? w.origin,

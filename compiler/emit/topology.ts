@@ -34,6 +34,8 @@ export interface TopicJson {
   readonly declared: string | null;
   readonly plannedFor: string | null;
   readonly retry: { readonly worker: string; readonly tier: number; readonly delayMs: number } | null;
+  readonly sharded: boolean;
+  readonly compacted: boolean;
   readonly producers: string[];
   readonly consumers: string[];
 }
@@ -58,6 +60,7 @@ export interface WorkerJson {
   } | null;
   readonly retryTopics: string[];
   readonly deadLetter: string;
+  readonly stateTopic: string;
   readonly outputs: string[];
   readonly stages: string[];
 }
@@ -103,10 +106,12 @@ export function topologyOf(graph: StageGraph, outDir: string): TopologyJson {
       declared: t.declared !== undefined ? at(outDir, t.origin) : null,
       plannedFor: t.plannedFor ?? null,
       retry: t.retry ?? null,
+      sharded: t.sharded === true,
+      compacted: t.compacted === true,
       producers: [...t.producers],
       consumers: [...t.consumers],
     })),
-    consumerGroups: graph.workers.map((w) => ({ id: w.consumerGroup, worker: w.id, topics: [w.input, ...w.retryTopics].sort(compare) })),
+    consumerGroups: graph.workers.map((w) => ({ id: w.consumerGroup, worker: w.id, topics: [w.input, ...w.retryTopics, w.stateTopic].sort(compare) })),
     workers: graph.workers.map((w) => {
       const handler = w.handler !== undefined ? index.node(w.handler) : undefined;
       return {
@@ -132,6 +137,7 @@ export function topologyOf(graph: StageGraph, outDir: string): TopologyJson {
             : null,
         retryTopics: [...w.retryTopics],
         deadLetter: w.deadLetterTopic,
+        stateTopic: w.stateTopic,
         outputs: [...w.emits],
         stages: [...w.nodes],
       };
@@ -185,10 +191,10 @@ export const TOPOLOGY_SCHEMA = {
       items: {
         type: "object",
         additionalProperties: false,
-        required: ["name", "role", "partitions", "replication", "key", "schema", "declared", "plannedFor", "retry", "producers", "consumers"],
+        required: ["name", "role", "partitions", "replication", "key", "schema", "declared", "plannedFor", "retry", "sharded", "compacted", "producers", "consumers"],
         properties: {
           name: { type: "string", pattern: "^[A-Za-z0-9._-]{1,249}$", description: "The Kafka topic name." },
-          role: { enum: ["source", "sink", "intermediate", "internal", "retry", "dead-letter"] },
+          role: { enum: ["source", "sink", "intermediate", "internal", "retry", "dead-letter", "state"] },
           partitions: { ...nullable("integer"), minimum: 1, description: "null: the broker's default." },
           replication: { ...nullable("integer"), minimum: 1, description: "null: the broker's default." },
           key: { ...nullable("string"), description: "The field path that keys records, e.g. .id; null: records keep the key of the message they came from." },
@@ -206,7 +212,9 @@ export const TOPOLOGY_SCHEMA = {
               },
             ],
           },
-          producers: { ...names, description: "Stage ids (or worker ids, for retry and dead-letter topics) that write the topic." },
+          sharded: { type: "boolean", description: "True when a shard stage chooses each record's partition (partition = murmur2(key) % partitions)." },
+          compacted: { type: "boolean", description: "True for state topics: cleanup.policy=compact." },
+          producers: { ...names, description: "Stage ids (or worker ids, for retry, dead-letter and state topics) that write the topic." },
           consumers: { ...names, description: "Worker ids that read the topic." },
         },
       },
@@ -225,7 +233,7 @@ export const TOPOLOGY_SCHEMA = {
       items: {
         type: "object",
         additionalProperties: false,
-        required: ["id", "pipeline", "lane", "module", "consumerGroup", "input", "handler", "retryTopics", "deadLetter", "outputs", "stages"],
+        required: ["id", "pipeline", "lane", "module", "consumerGroup", "input", "handler", "retryTopics", "deadLetter", "stateTopic", "outputs", "stages"],
         properties: {
           id: { type: "string" },
           pipeline: { type: "string" },
@@ -256,6 +264,7 @@ export const TOPOLOGY_SCHEMA = {
           },
           retryTopics: names,
           deadLetter: { type: "string" },
+          stateTopic: { type: "string", description: "Where the worker records finished message ids (duplicate suppression)." },
           outputs: names,
           stages: names,
         },

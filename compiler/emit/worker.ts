@@ -59,11 +59,9 @@ export function emitWorker(worker: WorkerPlan, ctx: WorkerEmitContext): ModulePa
   const routeEmitter = new RouteEmitter(ctx, need);
   const lines: string[] = [];
   lines.push(`id: ${literal(worker.id)},`);
-  lines.push(`pipeline: ${literal(worker.pipeline)},`);
-  if (worker.lane !== undefined) lines.push(`lane: ${literal(worker.lane)},`);
-  lines.push(`consumerGroup: ${literal(worker.consumerGroup)},`);
-  lines.push(`input: { topic: ${literal(worker.input)}, decode: ${input.decoder} },`);
-
+  lines.push(`group: ${literal(worker.consumerGroup)},`);
+  const sharded = ctx.index.topic(worker.input).sharded === true;
+  lines.push(`input: { topic: ${literal(worker.input)}, decode: ${input.decoder}${sharded ? ", sharded: true" : ""} },`);
   let outputType = worker.inputType;
   let generics = inputTypeName;
   if (handlerNode !== undefined && (handlerNode.kind === "map" || handlerNode.kind === "flatMap")) {
@@ -81,8 +79,8 @@ export function emitWorker(worker: WorkerPlan, ctx: WorkerEmitContext): ModulePa
     lines.push(`// ${where(handlerNode.origin)}  ${handlerNode.origin.text}`);
     lines.push(`handler: ${handlerNode.kind}(${literal(handlerNode.id)}, ${handler.name}, {\n${options.join("\n")}\n}),`);
     if (worker.retryTopics.length > 0) {
-      const tiers = worker.retryTopics.map((topic) => `{ topic: ${literal(topic)}, delayMs: ${ms(ctx.index.topic(topic).retry!.delayMs)} },`);
-      lines.push(`// One retry topic per backoff tier; retries are consumed after new work.\nretryTopics: [\n${tiers.join("\n")}\n],`);
+      const tiers = worker.retryTopics.map((topic) => `${literal(topic)}, // after ${duration(ctx.index.topic(topic).retry!.delayMs)}`);
+      lines.push(`// One retry topic per backoff tier, consumed after new work.\nretryTopics: [\n${tiers.join("\n")}\n],`);
     }
     if (handlerNode.output !== undefined) {
       outputType = handlerNode.output;
@@ -93,6 +91,7 @@ export function emitWorker(worker: WorkerPlan, ctx: WorkerEmitContext): ModulePa
     }
   }
   lines.push(`deadLetter: ${literal(worker.deadLetterTopic)},`);
+  lines.push(`stateTopic: ${literal(worker.stateTopic)},`);
   if (worker.route !== undefined) {
     const subject = subjectName(outputType);
     lines.push(`route: ${routeEmitter.target(worker.route, outputType, subject, true)},`);
@@ -130,6 +129,18 @@ export function wrapText(text: string, width: number): string[] {
   }
   if (line !== "") lines.push(line);
   return lines;
+}
+
+/** 1600 -> "1.6s", 60000 -> "1m", 250 -> "250ms". */
+export function duration(ms: number): string {
+  const units: [number, string][] = [
+    [86_400_000, "d"],
+    [3_600_000, "h"],
+    [60_000, "m"],
+    [1000, "s"],
+  ];
+  for (const [size, unit] of units) if (ms >= size) return `${Number((ms / size).toFixed(2))}${unit}`;
+  return `${ms}ms`;
 }
 
 /** Milliseconds as written by a person: 30_000 rather than 30000. */
