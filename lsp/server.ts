@@ -328,7 +328,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       const ctx = contextOf(params.textDocument.uri);
       if (ctx === undefined) return [];
       const toLsp = (d: Diagnostic) => toLspDiagnostic(d, ctx.source, (f) => workspace.uris.uriOf(f), (f) => ctx.program.sourceOf(f));
-      return codeActions(ctx.uri, ctx.source, ctx.program.diagnostics, params.range, toLsp);
+      return codeActions(ctx.uri, ctx.program, ctx.parsed, params.range, toLsp);
     }),
   );
 

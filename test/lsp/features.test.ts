@@ -405,6 +405,25 @@ describe("code actions", () => {
     });
   });
 
+  test("a topic or handler that is not declared yet: declare it, typed by the stream there", async () => {
+    const actions = async (uri: string, position: { line: number; character: number }) =>
+      client.request<CodeAction[]>("textDocument/codeAction", { textDocument: { uri }, range: { start: position, end: position }, context: { diagnostics: [] } });
+    const topics = MAIN.replace("-> renditions", "-> thum<|topic|>bnails").replace("    | merge\n", "    | merge\n    | filter(.url != \"\", dropped: bro<|dropped|>ken)\n");
+    await withDocument(topics, async ({ uri, at, text }) => {
+      const topic = (await actions(uri, at.topic)).find((a) => a.title === "Declare topic 'thumbnails'")!;
+      // After the last topic declaration, with the type arriving at the sink.
+      expect(topic.edit!.changes![uri]).toEqual([{ range: { start: positionOf(text, "(partitions: 10, key: .photoId)", 0, 31), end: positionOf(text, "(partitions: 10, key: .photoId)", 0, 31) }, newText: "\ntopic thumbnails: Rendition" }]);
+      const dropped = (await actions(uri, at.dropped)).find((a) => a.title === "Declare topic 'broken'");
+      expect(dropped?.edit!.changes![uri][0].newText).toBe("\ntopic broken: Rendition");
+    });
+    const handlers = MAIN.replace("map(render)", "map(ren<|>dr)");
+    await withDocument(handlers, async ({ uri, at }) => {
+      const found = await actions(uri, at.cursor);
+      expect(found.map((a) => a.title)).toEqual(["Change 'rendr' to 'render'", "Declare handler 'rendr'"]);
+      expect(found[1].edit!.changes![uri][0].newText).toBe('\nhandler rendr(Photo) -> Photo from "./handlers.ts"');
+    });
+  });
+
   test("a field typo in a topic key", async () => {
     const text = COMMON.replace("key: .id", "key: .i<|>dd");
     await withDocument(text, async ({ uri, at }) => {
