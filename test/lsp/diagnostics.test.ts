@@ -3,6 +3,7 @@
  * publishes as you type, across imported files.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { ensureBuilt, marked, repoRoot, TestClient } from "./client.js";
@@ -38,6 +39,30 @@ describe("initialize", () => {
     expect(caps.codeActionProvider).toBeTruthy();
     expect(caps.semanticTokensProvider?.legend.tokenTypes).toEqual(expect.arrayContaining(["keyword", "function", "struct", "property", "variable", "label", "number", "comment"]));
     expect(client.initializeResult.serverInfo?.name).toBe("flowc");
+  });
+});
+
+describe("the command", () => {
+  const flowc = (args: string[]) => spawnSync(process.execPath, [path.join(repoRoot, "bin/flowc.js"), ...args], { encoding: "utf8", input: "" });
+
+  test("flowc lsp --help shows the usage; an unknown option is a usage error", () => {
+    const help = flowc(["lsp", "--help"]);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("usage: flowc lsp --stdio");
+    const bad = flowc(["lsp", "--socket=9000"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("not supported: flowc lsp speaks over stdio");
+    expect(flowc(["lsp", "--diagnostics-delay", "soon"]).stderr).toContain("--diagnostics-delay takes milliseconds");
+  });
+
+  test("the server ends when the client closes its stdin", async () => {
+    const child = spawn(process.execPath, [path.join(repoRoot, "bin/flowc.js"), "lsp", "--stdio", "--clientProcessId=1"], { stdio: ["pipe", "pipe", "pipe"] });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    child.stdin.end();
+    const timer = setTimeout(() => child.kill(), 10_000);
+    // No shutdown request came first: exit code 1, as the protocol says.
+    expect(await exited).toBe(1);
+    clearTimeout(timer);
   });
 });
 
@@ -151,17 +176,18 @@ describe("diagnostics as you type", () => {
     const handlers = createWorkspace({ "main.flow": main });
     try {
       const uri = await client.open(handlers.main, main);
-      const published = await client.waitForDiagnostics(uri, (p) => p.diagnostics.some((d) => d.code === "FLOW4002"), 30_000);
+      // TypeScript's checker in a worker: seconds, more on a busy machine.
+      const published = await client.waitForDiagnostics(uri, (p) => p.diagnostics.some((d) => d.code === "FLOW4002"), 60_000);
       const missing = published.diagnostics.find((d) => d.code === "FLOW4002")!;
       expect(text(missing)).toContain("does not export a function 'annotate'");
       expect(missing.range.start).toEqual(positionOf(main, "annotate"));
       // Export it: the client reports the saved TypeScript file, and the diagnostic goes.
       fs.appendFileSync(handlers.handlers, "\nexport function annotate(r: { photoId: string; url: string }) {\n  return r;\n}\n");
       await client.connection.sendNotification("workspace/didChangeWatchedFiles", { changes: [{ uri: handlers.uri(handlers.handlers), type: 2 }] });
-      await client.waitForDiagnostics(uri, (p) => !p.diagnostics.some((d) => String(d.code).startsWith("FLOW4")), 30_000, false);
+      await client.waitForDiagnostics(uri, (p) => !p.diagnostics.some((d) => String(d.code).startsWith("FLOW4")), 60_000, false);
       await client.close(uri);
     } finally {
       handlers.remove();
     }
-  });
+  }, 150_000);
 });
