@@ -7,6 +7,7 @@
  */
 import path from "node:path";
 import { ResponseError, ErrorCodes, type Location, type Range, type TextEdit, type WorkspaceEdit } from "vscode-languageserver/node.js";
+import type * as A from "../compiler/ast.js";
 import type { ParsedFile } from "../compiler/build-ast.js";
 import type { Program } from "../compiler/program.js";
 import { keywordNames } from "../grammar/tokens.js";
@@ -38,11 +39,31 @@ export function declaration(program: Program, parsed: ParsedFile, offset: number
     return location ? [location] : [];
   }
   const decl = declarationAt(parsed.document, offset);
+  if (decl?.kind === "Pipeline") {
+    const lane = laneDefinition(decl, offset);
+    if (lane !== undefined) return [{ uri: host.uriOf(parsed.source.path), range: toRange(parsed.source, lane.span) }];
+  }
   if (decl?.kind === "Import" && inside(decl.path.span, offset) && decl.path.value !== "") {
     const target = path.resolve(path.dirname(parsed.source.path), decl.path.value);
     if (program.files.has(target)) return [{ uri: host.uriOf(target), range: zero }];
   }
   return [];
+}
+
+/** Where a lane used in a lane sink is made: its name in copy(...) or split { ... } (the last stage that makes it). */
+function laneDefinition(pipeline: A.PipelineDecl, offset: number): A.Identifier | undefined {
+  if (pipeline.sink?.kind !== "LaneSink") return undefined;
+  const route = pipeline.sink.routes.find((r) => inside(r.lane.span, offset));
+  if (route === undefined) return undefined;
+  let made: A.Identifier | undefined;
+  for (const stage of pipeline.stages) {
+    const name = stage.call.name.text;
+    for (const arg of stage.call.args ?? []) {
+      const id = name === "copy" || (name === "split" && arg.name?.text === "else") ? (arg.value.kind === "Name" ? arg.value.name : undefined) : name === "split" ? arg.name : undefined;
+      if (id?.text === route.lane.text) made = id;
+    }
+  }
+  return made;
 }
 
 /** Like declaration, but a handler goes to its export in the TypeScript module. */

@@ -312,6 +312,14 @@ describe("navigation", () => {
     });
   });
 
+  test("definition of a lane in a lane sink goes to where copy or split makes it", async () => {
+    const text = MAIN.replace("    | merge\n    -> renditions", "    -> { 4k: renditions, 10<|>80p: renditions, gif: renditions }");
+    await withDocument(text, async ({ uri, at, text: current }) => {
+      const lane = await client.request<Location[]>("textDocument/definition", { textDocument: { uri }, position: at.cursor });
+      expect(lane).toEqual([{ uri, range: { start: positionOf(current, "1080p"), end: positionOf(current, "1080p", 0, 5) } }]);
+    });
+  });
+
   test("references to a topic across the declaring file and the importing one", async () => {
     const text = MAIN.replace("  photos\n", "  pho<|>tos\n");
     await withDocument(text, async ({ uri, at }) => {
