@@ -213,14 +213,6 @@ class Run implements PipelineRun {
       const input = await this.backlog(w.group, w.inputTopic);
       if (input > 0) this.ledger.carryOverInput(w.id, input);
     }
-    for (const w of workers) {
-      const target = this.options.instances?.[w.id] ?? 1;
-      const slot: Slot = { worker: w, live: [], crashes: 0, started: 0, target, consumedBefore: 0 };
-      this.slots.set(w.id, slot);
-      for (let i = 0; i < target; i++) await this.startInstance(slot);
-    }
-    await this.startSinks();
-    const feeding = (this.options.sources ?? []).map((s) => this.feed(s));
     const onAbort = () => void this.stop();
     this.options.signal?.addEventListener("abort", onAbort, { once: true });
     const progressTimer =
@@ -228,18 +220,33 @@ class Run implements PipelineRun {
         ? undefined
         : setInterval(() => this.options.onProgress?.(this.progress()), this.options.progressIntervalMs ?? 500);
     progressTimer?.unref();
-    let status: RunSummary["status"];
+    let status: RunSummary["status"] = "stopped";
+    let feeding: Array<Promise<void>> = [];
     try {
+      for (const w of workers) {
+        const target = this.options.instances?.[w.id] ?? 1;
+        const slot: Slot = { worker: w, live: [], crashes: 0, started: 0, target, consumedBefore: 0 };
+        this.slots.set(w.id, slot);
+        for (let i = 0; i < target; i++) await this.startInstance(slot);
+      }
+      await this.startSinks();
+      feeding = (this.options.sources ?? []).map((s) =>
+        this.feed(s).catch((error: unknown) => {
+          this.failure ??= error;
+          this.activity();
+        }),
+      );
       if (this.options.signal?.aborted) this.stopRequested = true;
       status = await this.supervise();
-      await Promise.all(feeding);
     } catch (error) {
       this.failure ??= error;
-      status = "stopped";
     } finally {
       if (progressTimer) clearInterval(progressTimer);
       this.options.signal?.removeEventListener("abort", onAbort);
     }
+    // A failed run stops its feeders at the next batch; a drained one has none left.
+    this.stopRequested ||= this.failure !== undefined;
+    await Promise.all(feeding);
     await this.shutdown(this.failure !== undefined);
     if (this.failure !== undefined) throw this.failure;
     const summary = await this.summary(status);
@@ -439,7 +446,9 @@ class Run implements PipelineRun {
                 // A sink keeps one record per id: at-least-once duplicates and hedged losers stop here.
                 if (id !== undefined && ids.has(id)) continue;
                 if (id !== undefined) ids.add(id);
-                await sinks.onRecord(topic, record);
+                const pending = sinks.onRecord(topic, record);
+                // Await only real promises: a microtask per record would dominate a fast sink.
+                if (pending !== undefined) await pending;
                 state.records++;
               }
               const last = batch.records[batch.records.length - 1];

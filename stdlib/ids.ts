@@ -22,11 +22,9 @@ export function coordinatesId(topic: string, partition: number, offset: number):
   return `${topic}/${partition}/${offset}`;
 }
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
-function wordHexLittleEndian(word: number): string {
-  return HEX[word & 0xff] + HEX[(word >>> 8) & 0xff] + HEX[(word >>> 16) & 0xff] + HEX[word >>> 24];
-}
+// The 16 output bytes go through one Buffer so the id is a flat string (concatenating 16
+// pieces makes a rope that every Set/Map lookup of the id would have to flatten first).
+const digest = Buffer.alloc(16);
 
 function rotl(x: number, r: number): number {
   return (x << r) | (x >>> (32 - r));
@@ -134,5 +132,9 @@ export function murmur3x86x128Hex(data: Uint8Array, seed: number): string {
   h2 = (h2 + h1) | 0;
   h3 = (h3 + h1) | 0;
   h4 = (h4 + h1) | 0;
-  return wordHexLittleEndian(h1) + wordHexLittleEndian(h2) + wordHexLittleEndian(h3) + wordHexLittleEndian(h4);
+  digest.writeInt32LE(h1, 0);
+  digest.writeInt32LE(h2, 4);
+  digest.writeInt32LE(h3, 8);
+  digest.writeInt32LE(h4, 12);
+  return digest.toString("hex");
 }

@@ -12,6 +12,16 @@ export function utf8Scratch(text: string): Uint8Array {
   if (worstCase > scratch.length) {
     scratch = new Uint8Array(Math.max(worstCase, scratch.length * 2));
   }
-  const { written } = encoder.encodeInto(text, scratch);
-  return scratch.subarray(0, written);
+  // Ids, stage paths and keys are almost always ASCII: copying code units beats the call
+  // into the encoder for strings this short.
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) {
+      const { written } = encoder.encodeInto(text, scratch);
+      return scratch.subarray(0, written);
+    }
+    scratch[i] = c;
+  }
+  return scratch.subarray(0, n);
 }

@@ -565,14 +565,7 @@ export class EmbeddedBroker implements Transport {
       const partition =
         r.partition ?? (r.key !== null ? partitionForKey(r.key, partitions) : topic.roundRobin++ % partitions);
       const log = topic.logs[partition];
-      log.append({
-        topic: r.topic,
-        partition,
-        key: r.key,
-        value: r.value,
-        headers: r.headers ?? EMPTY_HEADERS,
-        timestamp: now,
-      });
+      log.append(r.topic, partition, r.key, r.value, r.headers ?? EMPTY_HEADERS, now);
       const max = topic.spec.maxRecordsPerPartition;
       if (max !== undefined && log.size > max) log.truncateBefore(log.high - max);
       let set = touched.get(topic);

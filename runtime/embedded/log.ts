@@ -22,9 +22,17 @@ export class PartitionLog {
     return this.records.length - this.head;
   }
 
-  append(record: Omit<ConsumedRecord, "offset">): number {
+  append(
+    topic: string,
+    partition: number,
+    key: string | null,
+    value: string | null,
+    headers: ConsumedRecord["headers"],
+    timestamp: number,
+  ): number {
     const offset = this.high;
-    this.records.push({ ...record, offset });
+    // One literal with a fixed shape: this runs once per record.
+    this.records.push({ topic, partition, offset, key, value, headers, timestamp });
     return offset;
   }
 

@@ -6,6 +6,9 @@ import type { ConsumedRecord, ProducerRecord, Transport } from "../transport.js"
  */
 export class SeenWindow {
   private readonly ids = new Set<string>();
+  /** Insertion order, as a ring: the slot to overwrite next holds the oldest id. */
+  private readonly ring: string[] = [];
+  private next = 0;
   constructor(private readonly capacity: number) {}
 
   has(id: string): boolean {
@@ -15,10 +18,13 @@ export class SeenWindow {
   add(id: string): void {
     if (this.ids.has(id)) return;
     this.ids.add(id);
-    if (this.ids.size > this.capacity) {
-      const oldest = this.ids.values().next().value as string;
-      this.ids.delete(oldest);
+    if (this.ring.length < this.capacity) {
+      this.ring.push(id);
+      return;
     }
+    this.ids.delete(this.ring[this.next]);
+    this.ring[this.next] = id;
+    this.next = (this.next + 1) % this.capacity;
   }
 
   get size(): number {

@@ -1,0 +1,238 @@
+/**
+ * kafkajs, loaded once, plus the two pieces of its internals the transport relies on. Both are
+ * checked against kafkajs 2.2.4 (its last release) when this module loads, so an unexpected
+ * kafkajs fails loudly at startup instead of misbehaving at the first rebalance:
+ *
+ * - `ConsumerGroup.prototype.joinAndSync` is wrapped so a consumer of this transport can run its
+ *   `revoked` callback BEFORE the member re-joins the group (see consumer.ts, "Rebalances").
+ *   Consumers of other code in the same process (kafkajs used directly) pass straight through.
+ * - `Batch` (the consumer's fetch-response decoder, which drops aborted and control records)
+ *   decodes the Fetch responses of `Transport.read`.
+ *
+ * The per-consumer `cluster` object reaches us through kafkajs' public partition-assigner
+ * factory (`partitionAssigners: [({ cluster }) => ...]`), which kafkajs calls while it builds
+ * the consumer.
+ */
+import { createRequire } from "node:module";
+import type * as KafkaJS from "kafkajs";
+
+const require = createRequire(import.meta.url);
+
+// kafkajs warns about its v2 partitioner on every producer unless told not to.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= "1";
+
+export const kafkajs = require("kafkajs") as typeof KafkaJS;
+export type { KafkaJS };
+
+const kafkajsVersion = (require("kafkajs/package.json") as { version: string }).version;
+
+/** The parts of kafkajs' internal ConsumerGroup the transport reads. */
+export interface InternalConsumerGroup {
+  readonly cluster: InternalCluster;
+  readonly groupId: string;
+  generationId: number | null;
+  memberId: string | null;
+  coordinator: InternalBroker | null;
+}
+
+/** kafkajs' internal Broker (one connection to one node); only the requests we send. */
+export interface InternalBroker {
+  readonly nodeId: number;
+  metadata(topics: string[]): Promise<{
+    topicMetadata: Array<{ topic: string; partitionMetadata: Array<{ partitionId: number; leader: number }> }>;
+  }>;
+  fetch(request: {
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: Array<{ topic: string; partitions: Array<{ partition: number; fetchOffset: string; maxBytes: number }> }>;
+  }): Promise<{ responses: Array<{ topicName: string; partitions: Array<InternalPartitionData> }> }>;
+  offsetCommit(request: {
+    groupId: string;
+    groupGenerationId: number;
+    memberId: string;
+    topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>;
+  }): Promise<unknown>;
+  offsetFetch(request: {
+    groupId: string;
+    topics: Array<{ topic: string; partitions: Array<{ partition: number }> }>;
+  }): Promise<{ responses: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> }>;
+  heartbeat(request: { groupId: string; groupGenerationId: number; memberId: string }): Promise<unknown>;
+}
+
+export interface InternalPartitionData {
+  readonly partition: number;
+  readonly highWatermark: string;
+  readonly messages: unknown[];
+}
+
+/** kafkajs' internal Cluster (metadata and connections of one client). */
+export interface InternalCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  isConnected(): boolean;
+  refreshMetadata(): Promise<void>;
+  addMultipleTargetTopics(topics: string[]): Promise<void>;
+  findTopicPartitionMetadata(topic: string): Array<{ partitionId: number; leader: number }>;
+  findBroker(options: { nodeId: number | string }): Promise<InternalBroker>;
+  findControllerBroker(): Promise<InternalBroker>;
+  findGroupCoordinator(options: { groupId: string }): Promise<InternalBroker>;
+}
+
+/** kafkajs' Batch: decodes one partition of a Fetch response (aborted and control records dropped). */
+export interface InternalBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly highWatermark: string;
+  readonly messages: KafkaJS.KafkaMessage[];
+  isEmpty(): boolean;
+  lastOffset(): string;
+}
+
+type BatchClass = new (topic: string, fetchedOffset: string, partitionData: InternalPartitionData) => InternalBatch;
+interface ConsumerGroupClass {
+  prototype: { joinAndSync: (this: InternalConsumerGroup, ...args: unknown[]) => Promise<void> };
+}
+
+export const Batch = require("kafkajs/src/consumer/batch.js") as BatchClass;
+const ConsumerGroup = require("kafkajs/src/consumer/consumerGroup.js") as ConsumerGroupClass;
+
+if (!kafkajsVersion.startsWith("2.") || typeof ConsumerGroup?.prototype?.joinAndSync !== "function" || typeof Batch !== "function") {
+  throw new Error(`flowc's Kafka transport needs kafkajs 2.x (tested with 2.2.4); found kafkajs ${kafkajsVersion}`);
+}
+
+/** What a consumer of this transport does before kafkajs (re-)joins its group. */
+export interface JoinHook {
+  beforeJoin(group: InternalConsumerGroup): Promise<void>;
+}
+
+/** Consumers of this transport, by their kafkajs cluster (one cluster per kafkajs consumer). */
+export const joinHooks = new WeakMap<object, JoinHook>();
+
+const WRAPPED = Symbol.for("flowc.kafka.joinAndSync");
+const proto = ConsumerGroup.prototype as typeof ConsumerGroup.prototype & { [WRAPPED]?: true };
+if (!proto[WRAPPED]) {
+  const original = proto.joinAndSync;
+  proto.joinAndSync = function joinAndSync(this: InternalConsumerGroup, ...args: unknown[]): Promise<void> {
+    const hook = joinHooks.get(this.cluster);
+    if (hook === undefined) return original.apply(this, args);
+    return hook.beforeJoin(this).then(() => original.apply(this, args));
+  };
+  proto[WRAPPED] = true;
+}
+
+/** A partition assigner factory that also hands us the consumer's cluster. */
+export function capturingAssigner(onCluster: (cluster: InternalCluster) => void): KafkaJS.PartitionAssigner {
+  return (config) => {
+    onCluster(config.cluster as unknown as InternalCluster);
+    return kafkajs.PartitionAssigners.roundRobin(config);
+  };
+}
+
+/** Builds a throwaway kafkajs consumer (never run) just to own a cluster for raw requests. */
+export function privateCluster(kafka: KafkaJS.Kafka, groupId: string, readCommitted: boolean): InternalCluster {
+  let cluster: InternalCluster | undefined;
+  kafka.consumer({
+    groupId,
+    readUncommitted: !readCommitted,
+    partitionAssigners: [capturingAssigner((c) => (cluster = c))],
+  });
+  if (cluster === undefined) throw new Error("kafkajs did not build the consumer's partition assigner");
+  return cluster;
+}
+
+// ---- errors -------------------------------------------------------------------------------------
+
+/** The protocol error type (e.g. "ILLEGAL_GENERATION") of a kafkajs error or of what it wraps. */
+export function errorType(error: unknown): string | undefined {
+  let e = error as { type?: unknown; cause?: unknown; originalError?: unknown } | undefined;
+  for (let depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    if (typeof e.type === "string") return e.type;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return undefined;
+}
+
+export function errorName(error: unknown): string {
+  return (error as { name?: string } | undefined)?.name ?? "";
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
+
+/** The group moved on without this member: its commits are rejected. */
+export const GENERATION_ERRORS = new Set(["ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "REBALANCE_IN_PROGRESS", "FENCED_INSTANCE_ID"]);
+/** A newer producer with the same transactional id exists (PRODUCER_FENCED is sent as
+ *  INVALID_PRODUCER_EPOCH to request versions as old as kafkajs'). */
+export const FENCED_ERRORS = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"]);
+/** The coordinator moved or is not ready: look it up again and retry. */
+export const COORDINATOR_ERRORS = new Set([
+  "NOT_COORDINATOR",
+  "NOT_COORDINATOR_FOR_GROUP",
+  "COORDINATOR_NOT_AVAILABLE",
+  "GROUP_COORDINATOR_NOT_AVAILABLE",
+  "COORDINATOR_LOAD_IN_PROGRESS",
+  "GROUP_LOAD_IN_PROGRESS",
+  "REQUEST_TIMED_OUT",
+]);
+
+export function isConnectionError(error: unknown): boolean {
+  const name = errorName(error);
+  return (
+    name === "KafkaJSConnectionError" ||
+    name === "KafkaJSConnectionClosedError" ||
+    name === "KafkaJSRequestTimeoutError" ||
+    name === "KafkaJSBrokerNotFound" ||
+    name === "KafkaJSLockTimeout" ||
+    name === "KafkaJSNumberOfRetriesExceeded" ||
+    (error as { code?: string } | undefined)?.code === "ECONNREFUSED"
+  );
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// ---- logging ------------------------------------------------------------------------------------
+
+export type KafkaLogLevel = "nothing" | "error" | "warn" | "info" | "debug";
+
+/**
+ * kafkajs logs at ERROR several things it then retries successfully (a coordinator that is
+ * loading, CONCURRENT_TRANSACTIONS right after a commit, rebalances). They are counted, and
+ * printed only at debug level.
+ */
+const EXPECTED =
+  /CONCURRENT_TRANSACTIONS|coordinator is loading|coordinator is not available|not the correct coordinator|REBALANCE_IN_PROGRESS|rebalanc|not aware of this member|Connection error|Connection timeout|ECONNREFUSED|Closed connection|Restarting the consumer|Crash: KafkaJS|The group is rebalancing|specified group generation id is not valid|This is not the correct coordinator|LEADER_NOT_AVAILABLE|leader for that topic-partition|Response Fetch|Response Heartbeat|Response OffsetCommit|Response JoinGroup|Response SyncGroup|Failed to connect to seed broker|There is no leader/i;
+
+export class KafkaLog {
+  readonly expected = new Map<string, number>();
+  constructor(
+    readonly level: KafkaLogLevel,
+    private readonly write: (line: string) => void = (line) => process.stderr.write(line),
+  ) {}
+
+  kafkajsLevel(): KafkaJS.logLevel {
+    const l = kafkajs.logLevel;
+    return { nothing: l.NOTHING, error: l.ERROR, warn: l.WARN, info: l.INFO, debug: l.DEBUG }[this.level];
+  }
+
+  creator(): KafkaJS.logCreator {
+    return () =>
+      ({ namespace, level, log }) => {
+        const { message, ...extra } = log;
+        const text = `${message ?? ""} ${(extra as { error?: string }).error ?? ""}`;
+        const known = EXPECTED.exec(text);
+        if (known && this.level !== "debug") {
+          const k = known[0];
+          this.expected.set(k, (this.expected.get(k) ?? 0) + 1);
+          return;
+        }
+        const name = kafkajs.logLevel[level] ?? String(level);
+        this.write(`kafkajs ${name} ${namespace}: ${text.trim()}\n`);
+      };
+  }
+}
