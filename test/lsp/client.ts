@@ -55,8 +55,11 @@ export function ensureBuilt(): void {
       fs.mkdirSync(lock);
       break;
     } catch {
+      // A lock left by a run that was killed is stale after five minutes.
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 300_000) fs.rmSync(lock, { recursive: true, force: true });
       if (Date.now() - started > 240_000) break;
-      execFileSync(process.execPath, ["-e", "setTimeout(() => {}, 250)"]);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
     }
   }
   try {
