@@ -208,6 +208,8 @@ export type KafkaLogLevel = "nothing" | "error" | "warn" | "info" | "debug";
 const EXPECTED =
   /CONCURRENT_TRANSACTIONS|coordinator is loading|coordinator is not available|not the correct coordinator|REBALANCE_IN_PROGRESS|rebalanc|not aware of this member|Connection error|Connection timeout|ECONNREFUSED|Closed connection|Restarting the consumer|Crash: KafkaJS|The group is rebalancing|specified group generation id is not valid|This is not the correct coordinator|LEADER_NOT_AVAILABLE|leader for that topic-partition|Response Fetch|Response Heartbeat|Response OffsetCommit|Response JoinGroup|Response SyncGroup|Failed to connect to seed broker|There is no leader/i;
 
+const LEVEL_NAMES: Record<number, string> = { 1: "ERROR", 2: "WARN", 4: "INFO", 5: "DEBUG" };
+
 export class KafkaLog {
   readonly expected = new Map<string, number>();
   constructor(
@@ -231,7 +233,7 @@ export class KafkaLog {
           this.expected.set(k, (this.expected.get(k) ?? 0) + 1);
           return;
         }
-        const name = kafkajs.logLevel[level] ?? String(level);
+        const name = LEVEL_NAMES[level] ?? String(level);
         this.write(`kafkajs ${name} ${namespace}: ${text.trim()}\n`);
       };
   }

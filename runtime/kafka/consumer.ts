@@ -102,6 +102,33 @@ export interface ConsumerSettings {
 
 const EMPTY_HEADERS: RecordHeaders = Object.freeze({});
 
+/** A kafkajs message as the transport's record (text key, value and headers). */
+export function toConsumedRecord(topic: string, partition: number, m: KafkaJS.KafkaMessage): ConsumedRecord {
+  let headers = EMPTY_HEADERS;
+  if (m.headers !== undefined) {
+    const keys = Object.keys(m.headers);
+    if (keys.length > 0) {
+      const h: Record<string, string> = {};
+      for (const k of keys) {
+        let v = m.headers[k];
+        if (Array.isArray(v)) v = v[v.length - 1];
+        if (v === undefined) continue;
+        h[k] = typeof v === "string" ? v : v.toString("utf8");
+      }
+      headers = h;
+    }
+  }
+  return {
+    topic,
+    partition,
+    offset: Number(m.offset),
+    key: m.key === null || m.key === undefined ? null : m.key.toString("utf8"),
+    value: m.value === null || m.value === undefined ? null : m.value.toString("utf8"),
+    headers,
+    timestamp: Number(m.timestamp),
+  };
+}
+
 function tpKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }
@@ -331,7 +358,7 @@ export class KafkaConsumer implements Consumer {
     for (const m of batch.messages) {
       const offset = Number(m.offset);
       if (offset < o.position) continue;
-      o.records.push(this.toRecord(topic, batch.partition, offset, m));
+      o.records.push(toConsumedRecord(topic, batch.partition, m));
       o.dataEnd = offset + 1;
       o.position = offset + 1;
       taken++;
@@ -373,32 +400,6 @@ export class KafkaConsumer implements Consumer {
       .finally(() => {
         o.advancing = false;
       });
-  }
-
-  private toRecord(topic: string, partition: number, offset: number, m: KafkaJS.KafkaMessage): ConsumedRecord {
-    let headers = EMPTY_HEADERS;
-    if (m.headers !== undefined) {
-      const keys = Object.keys(m.headers);
-      if (keys.length > 0) {
-        const h: Record<string, string> = {};
-        for (const k of keys) {
-          let v = m.headers[k];
-          if (Array.isArray(v)) v = v[v.length - 1];
-          if (v === undefined) continue;
-          h[k] = typeof v === "string" ? v : v.toString("utf8");
-        }
-        headers = h;
-      }
-    }
-    return {
-      topic,
-      partition,
-      offset,
-      key: m.key === null || m.key === undefined ? null : m.key.toString("utf8"),
-      value: m.value === null || m.value === undefined ? null : m.value.toString("utf8"),
-      headers,
-      timestamp: Number(m.timestamp),
-    };
   }
 
   private kafkaPause(tps: readonly TopicPartition[], paused: boolean): boolean {
