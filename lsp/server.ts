@@ -71,7 +71,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   let refreshSemanticTokens = false;
   /** What was last published per file, to skip repeats and to clear files no longer analysed. */
   const published = new Map<string, string>();
-  /** Open files by how recently they changed, most recent last: their diagnostics go out first. */
+  /** When each open file last changed: the most recently edited one has its diagnostics published first. */
   const recency = new Map<string, number>();
   let clock = 0;
   const semanticResults = new Map<string, { resultId: string; data: number[] }>();
