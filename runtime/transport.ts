@@ -60,13 +60,21 @@ export interface RecordBatch {
   readonly topic: string;
   readonly partition: number;
   readonly records: readonly ConsumedRecord[];
+  /**
+   * The offset to commit once every record of the batch is done, when it is not simply the
+   * last record's offset + 1: Kafka transaction markers take offsets no record has, and a
+   * batch may hold only markers (then `records` is empty). Committing past them is what lets a
+   * caught-up group's committed offset reach the log end.
+   */
+  readonly nextOffset?: number;
 }
 
 export interface PartitionWatermarks {
   readonly partition: number;
   /** First offset still stored. */
   readonly low: number;
-  /** Offset the next record will get (the log end). */
+  /** Offset the next record will get (the log end): a group that has processed everything
+   *  has committed exactly this. */
   readonly high: number;
 }
 

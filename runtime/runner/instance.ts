@@ -330,6 +330,12 @@ export class WorkerInstance {
       if (ps.retry) this.intakeRetry(ps, record);
       else this.intakeMain(ps, record);
     }
+    if (batch.nextOffset !== undefined) {
+      ps.tracker.endAt(batch.nextOffset);
+      // Nothing else may flush this partition soon: make sure the new position is committed.
+      this.dirty.add(ps);
+      this.flushWanted.notify();
+    }
   }
 
   private decode(record: ConsumedRecord): DecodeResult<unknown> {

@@ -22,6 +22,12 @@ export class OffsetTracker {
     return entry;
   }
 
+  /** The partition's position moved to `next` without records for the offsets in between
+   *  (transaction markers): once everything tracked is done, commit `next`. */
+  endAt(next: number): void {
+    if (next - 1 > this.last) this.last = next - 1;
+  }
+
   /** The offset to commit (first unfinished, or one past the last record), or undefined when
    *  nothing was consumed yet. */
   committable(): number | undefined {

@@ -35,6 +35,14 @@ describe("OffsetTracker", () => {
     expect(t.committable()).toBe(6);
     b.done = true;
     expect(t.committable()).toBe(10);
+    // Transaction markers at 10 and 11: the position moves on without records.
+    t.endAt(12);
+    expect(t.committable()).toBe(12);
+    const d = t.track(12);
+    t.endAt(14);
+    expect(t.committable()).toBe(12);
+    d.done = true;
+    expect(t.committable()).toBe(14);
   });
 });
 
