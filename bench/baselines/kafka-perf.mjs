@@ -14,7 +14,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { REPO_ROOT, PARTITIONS, deleteByPrefix, loadKafkajs, photo, uniquePrefix } from "./photos-common.mjs";
+import { REPO_ROOT, PARTITIONS, deleteByPrefix, loadKafkajs, photo, uniquePrefix, waitForLeaders } from "./photos-common.mjs";
 
 const BROKER_SCRIPT = path.join(REPO_ROOT, "scripts", "kafka-broker.mjs");
 
@@ -101,7 +101,8 @@ export async function runKafkaPerf({ brokers, messages, recordSize = photoRecord
   const admin = new Kafka({ clientId: `${prefix}admin`, brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
+    await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
+    await waitForLeaders(admin, [topic], PARTITIONS);
   } finally {
     await admin.disconnect();
   }

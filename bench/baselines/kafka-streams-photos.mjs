@@ -16,6 +16,7 @@ import {
   REPO_ROOT,
   createPhotoTopics,
   deleteByPrefix,
+  cpuSeconds,
   peakRss,
   photosResult,
   producePhotos,
@@ -145,6 +146,7 @@ export async function runKafkaStreamsPhotos({ brokers, messages, mode, prefix, c
       clearInterval(progress);
     }
     const peakRssBytes = await peakRss(child.pid);
+    const cpu = await cpuSeconds(child.pid);
     child.kill("SIGTERM");
     await Promise.race([Promise.all([exited, closedLine]), exited.then(() => new Promise((r) => setTimeout(r, 100))), new Promise((r) => setTimeout(r, 30000))]);
     if (verified.duplicates && mode === "exactly-once") {
@@ -152,7 +154,7 @@ export async function runKafkaStreamsPhotos({ brokers, messages, mode, prefix, c
       throw new Error(`Kafka Streams exactly-once: ${verified.duplicates} duplicate renditions (topics kept for inspection: ${prefix}*); e.g. ${verified.duplicateSamples.join("; ")}`);
     }
     if (!readyAt) throw new Error("Kafka Streams never reported RUNNING");
-    const result = photosResult({ messages, mode, verified, startedAt, readyAt, input, peakRssBytes, extra: { implementation: "kafka-streams", config, rebalances } });
+    const result = photosResult({ messages, mode, verified, startedAt, readyAt, input, peakRssBytes, cpu, extra: { implementation: "kafka-streams", config, rebalances } });
     log(`kafka-streams ${mode}: ${messages} photos in ${result.seconds.toFixed(2)}s = ${Math.round(result.inputPerSecond)} photos/s (${result.outputs} renditions, ${result.duplicates} duplicates, startup ${result.startupSeconds.toFixed(1)}s)`);
     return result;
   } finally {

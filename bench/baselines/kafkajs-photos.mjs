@@ -29,6 +29,7 @@ import {
   createPhotoTopics,
   deleteByPrefix,
   loadKafkajs,
+  cpuSeconds,
   peakRss,
   photoTopics,
   photosResult,
@@ -78,7 +79,7 @@ const EXPECTED_ERRORS = /CONCURRENT_TRANSACTIONS|coordinator is loading|coordina
  * Starts the pipeline in this process. Returns { ready, stop(), stats() }.
  * @param {{ brokers: string, prefix: string, mode: "at-least-once" | "exactly-once", tuning?: Partial<typeof DEFAULT_TUNING> }} opts
  */
-export async function startKafkajsPipeline({ brokers, prefix, mode, tuning = {} }) {
+export async function startKafkajsPipeline({ brokers, prefix, mode, tuning = {}, onFatal = (e) => { throw e; } }) {
   const { Kafka, logLevel } = loadKafkajs();
   const t = { ...DEFAULT_TUNING, ...tuning };
   const eos = mode === "exactly-once";
@@ -96,7 +97,7 @@ export async function startKafkajsPipeline({ brokers, prefix, mode, tuning = {} 
       else process.stderr.write(`kafkajs ${namespace}: ${text.trim()}\n`);
     },
   });
-  const stats = { batches: 0, inputs: 0, outputs: 0, transactions: 0, aborts: 0, commits: 0 };
+  const stats = { batches: 0, inputs: 0, outputs: 0, transactions: 0, aborts: 0, joins: 0, crashes: 0 };
   const producerRetry = { initialRetryTime: t.initialRetryTime, maxRetryTime: 2000, retries: 30 };
 
   // at-least-once: one producer for everything.
@@ -172,6 +173,13 @@ export async function startKafkajsPipeline({ brokers, prefix, mode, tuning = {} 
       heartbeatInterval: 3000,
     });
     joined.push(new Promise((resolve) => c.on(c.events.GROUP_JOIN, resolve)));
+    c.on(c.events.GROUP_JOIN, () => stats.joins++);
+    c.on(c.events.CRASH, (e) => {
+      stats.crashes++;
+      process.stderr.write(`kafkajs ${groupId}: consumer crashed: ${e?.payload?.error?.message}; restart: ${e?.payload?.restart}\n`);
+      // kafkajs restarts the consumer after retriable errors; otherwise the program is done for.
+      if (e?.payload?.restart === false) onFatal(e.payload.error);
+    });
     await c.connect();
     await c.subscribe({ topic, fromBeginning: true });
     await c.run({
@@ -270,6 +278,7 @@ export async function runKafkajsPhotos({ brokers, messages, mode, prefix, tuning
       clearInterval(progress);
     }
     const peakRssBytes = await peakRss(child.pid);
+    const cpu = await cpuSeconds(child.pid);
     child.send({ type: "stop" });
     const stats = await Promise.race([workerStats, new Promise((r) => setTimeout(() => r(undefined), 30000))]);
     await Promise.race([exited, new Promise((r) => setTimeout(r, 30000))]);
@@ -278,7 +287,7 @@ export async function runKafkajsPhotos({ brokers, messages, mode, prefix, tuning
       throw new Error(`kafkajs exactly-once: ${verified.duplicates} duplicate renditions (topics kept for inspection: ${prefix}*); e.g. ${verified.duplicateSamples.join("; ")}`);
     }
     if (!readyAt) throw new Error("kafkajs pipeline never reported ready");
-    const result = photosResult({ messages, mode, verified, startedAt, readyAt, input, peakRssBytes, extra: { implementation: "kafkajs", worker: stats, tuning: t } });
+    const result = photosResult({ messages, mode, verified, startedAt, readyAt, input, peakRssBytes, cpu, extra: { implementation: "kafkajs", worker: stats, tuning: t } });
     log(`kafkajs ${mode}: ${messages} photos in ${result.seconds.toFixed(2)}s = ${Math.round(result.inputPerSecond)} photos/s (${result.outputs} renditions, ${result.duplicates} duplicates, startup ${result.startupSeconds.toFixed(1)}s)`);
     return result;
   } finally {
@@ -292,7 +301,13 @@ export async function runKafkajsPhotos({ brokers, messages, mode, prefix, tuning
 
 if (process.argv[2] === "--worker" && process.argv[1] === THIS_FILE) {
   const opts = JSON.parse(process.argv[3]);
-  const pipeline = await startKafkajsPipeline(opts);
+  const pipeline = await startKafkajsPipeline({
+    ...opts,
+    onFatal: (e) => {
+      process.stderr.write(`kafkajs pipeline: fatal: ${e?.message ?? e}\n`);
+      process.exit(1);
+    },
+  });
   pipeline.ready.then(() => process.send({ type: "ready", at: Date.now() }));
   process.on("message", async (m) => {
     if (m?.type !== "stop") return;

@@ -101,13 +101,35 @@ export async function createPhotoTopics(brokers, prefix) {
   try {
     const names = [t.photos, ...Object.values(t.lanes), t.renditions];
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: names.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
     });
+    await waitForLeaders(admin, names, PARTITIONS);
     return t;
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Waits until every partition of the topics has a leader. (kafkajs' createTopics
+ * waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which a busy broker answers for a
+ * moment after the controller created the topic.)
+ */
+export async function waitForLeaders(admin, topics, partitions, timeoutMs = 60000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const md = await admin.fetchTopicMetadata({ topics });
+      if (md.topics.every((tm) => tm.partitions.length === partitions && tm.partitions.every((p) => p.leader >= 0))) return;
+      last = "partitions without a leader";
+    } catch (e) {
+      last = e?.message ?? String(e);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`topics ${topics.join(", ")} have no leaders after ${timeoutMs / 1000}s: ${last}`);
 }
 
 /** Deletes every topic and consumer group whose name starts with prefix. */
@@ -182,6 +204,12 @@ export function startVerifier({ brokers, prefix, messages, readCommitted, timeou
   // Where each rendition was first seen (partition, offset), to describe duplicates.
   const seenAt = FORMATS.map(() => new Float64Array(messages));
   const duplicateSamples = [];
+  // Highest offset read per partition: the verifier commits nothing, so after a rejoin kafkajs
+  // reads the topic again from the start; records read before are not duplicates.
+  const readUpTo = new Map();
+  let rereads = 0;
+  let joins = 0;
+  let crashes = 0;
   const formatIndex = new Map(FORMATS.map((f, i) => [f, i]));
   let outputs = 0;
   let distinct = 0;
@@ -196,7 +224,14 @@ export function startVerifier({ brokers, prefix, messages, readCommitted, timeou
   const ready = new Promise((r) => (resolveReady = r));
   const done = new Promise((res, rej) => ((resolveDone = res), (rejectDone = rej)));
   done.catch(() => {});
-  consumer.on(consumer.events.GROUP_JOIN, () => resolveReady());
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joins++;
+    resolveReady();
+  });
+  consumer.on(consumer.events.CRASH, (e) => {
+    crashes++;
+    log(`verifier: consumer crashed (${e?.payload?.error?.message ?? "?"}), restarting: ${e?.payload?.restart}`);
+  });
 
   const check = (value, partition, offset) => {
     let r;
@@ -237,7 +272,7 @@ export function startVerifier({ brokers, prefix, messages, readCommitted, timeou
     await new Promise((r) => setTimeout(r, settleMs));
     await stop();
     if (wrong.length) return rejectDone(new Error(`verifier: ${wrong.length} wrong renditions, first: ${wrong[0]}`));
-    resolveDone({ outputs, distinct, duplicates, duplicateSamples, firstAt, lastAt, seconds: (lastAt - firstAt) / 1000 });
+    resolveDone({ outputs, distinct, duplicates, duplicateSamples, verifierRejoins: joins - 1, verifierCrashes: crashes, rereads, firstAt, lastAt, seconds: (lastAt - firstAt) / 1000 });
   };
   const timer = setInterval(() => {
     if (finishing) return;
@@ -259,12 +294,18 @@ export function startVerifier({ brokers, prefix, messages, readCommitted, timeou
         const now = Date.now();
         if (!firstAt && batch.messages.length) firstAt = now;
         const before = distinct;
+        const upTo = readUpTo.get(batch.partition) ?? -1;
         for (const m of batch.messages) {
+          if (Number(m.offset) <= upTo) {
+            rereads++;
+            continue;
+          }
           outputs++;
           const bad = check(m.value, batch.partition, m.offset);
           if (bad && wrong.push(bad) === 1) log(`verifier: ${bad}`);
         }
         if (batch.messages.length) {
+          readUpTo.set(batch.partition, Math.max(upTo, Number(batch.messages[batch.messages.length - 1].offset)));
           lastProgress = now;
           if (before < expected) lastAt = now;
         }
@@ -292,8 +333,21 @@ export async function peakRss(pid) {
   }
 }
 
+/** CPU seconds (user + system) a live pid has used so far (Linux), or undefined. */
+export async function cpuSeconds(pid) {
+  const { readFile } = await import("node:fs/promises");
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The result shape every photos runner returns. */
-export function photosResult({ messages, mode, verified, startedAt, readyAt, input, peakRssBytes, extra = {} }) {
+export function photosResult({ messages, mode, verified, startedAt, readyAt, input, peakRssBytes, cpu, extra = {} }) {
   const seconds = (verified.lastAt - readyAt) / 1000;
   return {
     messages,
@@ -307,8 +361,12 @@ export function photosResult({ messages, mode, verified, startedAt, readyAt, inp
     distinctOutputs: verified.distinct,
     duplicates: verified.duplicates,
     ...(verified.duplicates ? { duplicateSamples: verified.duplicateSamples } : {}),
+    verifierRejoins: verified.verifierRejoins,
     inputLoad: input,
     peakRssBytes,
+    // CPU seconds of the pipeline process for the whole run, startup included: less noisy
+    // than throughput on a shared machine.
+    cpuSeconds: cpu,
     ...extra,
   };
 }
