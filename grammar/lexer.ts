@@ -1,5 +1,6 @@
 /** Phase 1: text -> tokens (plus comments, kept for the formatter). */
-import { Lexer, type IToken } from "chevrotain";
+import type { IToken } from "chevrotain";
+import { Lexer } from "./chevrotain.js";
 import { allTokens } from "./tokens.js";
 
 export const flowLexer = new Lexer(allTokens, {

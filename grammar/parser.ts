@@ -5,7 +5,8 @@
  * broken declaration never swallows the next one: one run reports every syntax
  * error in a file and still yields a tree for every declaration that parsed.
  */
-import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+import type { CstNode, IParserErrorMessageProvider, IToken, TokenType } from "chevrotain";
+import { CstParser, EOF } from "./chevrotain.js";
 import * as T from "./tokens.js";
 
 /** Parser errors carry "expected" and "found" apart, so diagnostics can phrase them. */

@@ -4,7 +4,8 @@
  * (copy, shard, ...) are ordinary identifiers: the checker resolves them, which
  * lets it say "unknown stage 'shrad', did you mean 'shard'?".
  */
-import { createToken, Lexer, type TokenType } from "chevrotain";
+import type { TokenType } from "chevrotain";
+import { createToken, Lexer } from "./chevrotain.js";
 
 // Names may start with digits when a letter follows (lanes such as 4k, 1080p).
 export const Identifier = createToken({
