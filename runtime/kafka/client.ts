@@ -78,6 +78,9 @@ export interface InternalCluster {
   findBroker(options: { nodeId: number | string }): Promise<InternalBroker>;
   findControllerBroker(): Promise<InternalBroker>;
   findGroupCoordinator(options: { groupId: string }): Promise<InternalBroker>;
+  fetchTopicsOffset(
+    topics: Array<{ topic: string; partitions: Array<{ partition: number }>; fromBeginning?: boolean }>,
+  ): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>;
 }
 
 /** kafkajs' Batch: decodes one partition of a Fetch response (aborted and control records dropped). */
@@ -136,6 +139,8 @@ export function privateCluster(kafka: KafkaJS.Kafka, groupId: string, readCommit
   kafka.consumer({
     groupId,
     readUncommitted: !readCommitted,
+    // Metadata requests of this cluster must never create a topic they name.
+    allowAutoTopicCreation: false,
     partitionAssigners: [capturingAssigner((c) => (cluster = c))],
   });
   if (cluster === undefined) throw new Error("kafkajs did not build the consumer's partition assigner");
