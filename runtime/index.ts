@@ -153,3 +153,4 @@ export type {
   StageKind,
   StageCounts,
 } from "../stdlib/index.js";
+export { createKafkaTransport, kafkaTransportFromEnv, KafkaTransport, type KafkaTransportOptions } from "./kafka/index.js";
