@@ -51,8 +51,6 @@ export interface TopicPlan {
   readonly retry?: { readonly worker: string; readonly tier: number; readonly delayMs: number };
   /** True when the partitions are shards: a shard stage chose each record's partition. */
   readonly sharded?: boolean;
-  /** For state topics: compacted (only the latest record per key is kept). */
-  readonly compacted?: boolean;
   /** For internal, retry, dead-letter and state topics: the worker that the compiler planned it for. */
   readonly plannedFor?: string;
   /** Ids of the nodes that emit here (and `worker:<id>` for retry and dead-letter producers), sorted. */

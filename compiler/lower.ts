@@ -13,8 +13,10 @@
  *   `<pipeline>[.<lane>].<handler>`. Its partitions are the shard count in force
  *   there (the source's partitions when there is none); its key is the shard key.
  * - merge is a fan-in: the lanes' workers emit into one topic. It needs no
- *   worker of its own, except before a copy or split of merged lanes, where the
- *   compiler plans `<pipeline>.merge` and a route worker of the same name.
+ *   worker of its own, except before a copy or split of merged lanes, and after
+ *   merge(first) when no handler follows (the first result per input is kept by
+ *   the consumer of the topic the lanes meet in): there the compiler plans
+ *   `<pipeline>.merge` and a route worker of the same name.
  * - Every handler worker gets retry topics, one per backoff tier
  *   (`<worker>.retry.<n>`), and a dead-letter topic (`<worker>.dlq` unless
  *   declared with deadLetter(topic)); every worker gets a dead-letter topic for
@@ -94,7 +96,6 @@ interface TopicDraft {
   retry?: { worker: string; tier: number; delayMs: number };
   plannedFor?: string;
   sharded?: boolean;
-  compacted?: boolean;
   producers: Set<string>;
   consumers: Set<string>;
   origin: Origin | undefined;
@@ -276,6 +277,9 @@ class Lowering {
   private stage(pipeline: CheckedPipeline, stage: CheckedStage, strands: Strand[]): Strand[] {
     const step = stage.step;
     const origin = this.origin(pipeline.file, step.stage.span);
+    // merge(first) keeps the first result per input at the consumer of the topic the lanes
+    // meet in: a handler's input topic, or else a topic and route worker of its own.
+    if (step.kind !== "map" && step.kind !== "flatMap" && strands.some((s) => s.merged?.first)) strands = [this.mergeBoundary(pipeline, strands, origin)];
     switch (step.kind) {
       case "copy":
       case "split": {
@@ -389,6 +393,7 @@ class Lowering {
     const sink = pipeline.sink;
     if (sink === undefined) return;
     const origin = this.origin(pipeline.file, sink.node.span);
+    if (strands.some((s) => s.merged?.first)) strands = [this.mergeBoundary(pipeline, strands, origin)];
     for (const strand of strands) {
       const symbol = sink.kind === "topic" ? sink.topic : sink.routes.find((r) => r.lane === strand.lane)?.topic;
       if (symbol === undefined) throw new Error(`lower: lane ${strand.lane ?? "(stream)"} of pipeline ${pipeline.name} has no sink`);
@@ -421,14 +426,13 @@ class Lowering {
       }
       topic.producers.add(worker.id);
       deadLetters.set(worker.id, topic.name);
-      // The ids of finished messages, for duplicate suppression: compacted, one partition per input partition.
+      // The ids of finished messages, for duplicate suppression: one partition per input partition.
       const state = this.plannedTopic(`${worker.id}.state`, "state", {
         type: undefined,
         partitions: this.topics.get(worker.input)?.partitions,
         replication: worker.replication,
         key: undefined,
         plannedFor: worker.id,
-        compacted: true,
         origin: worker.handler?.origin ?? worker.origin,
       });
       state.producers.add(worker.id);
@@ -449,7 +453,6 @@ class Lowering {
           ...(t.retry !== undefined ? { retry: t.retry } : {}),
           ...(t.plannedFor !== undefined ? { plannedFor: t.plannedFor } : {}),
           ...(t.sharded ? { sharded: true } : {}),
-          ...(t.compacted ? { compacted: true } : {}),
           producers: [...t.producers].sort(compare),
           consumers: [...t.consumers].sort(compare),
           origin: t.origin,

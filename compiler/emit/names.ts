@@ -43,11 +43,18 @@ export const propertyName = (name: string) => (isIdentifier(name) ? name : JSON.
 
 export const literal = (value: string) => JSON.stringify(value);
 
-/** An import specifier from one generated file to another file, relative, with `.js` (NodeNext). */
+/** An import specifier from one generated file to another, both relative to the output directory. */
 export function importPath(fromFile: string, toFile: string): string {
-  let relative = path.posix.relative(path.posix.dirname(fromFile), toFile);
-  if (!relative.startsWith(".")) relative = `./${relative}`;
-  return relative.replace(/\.(c|m)?tsx?$/, (ext) => (ext === ".mts" ? ".mjs" : ext === ".cts" ? ".cjs" : ".js"));
+  // Resolved against a virtual root so that neither path can climb above it.
+  const base = "/__out__";
+  return moduleSpecifier(path.posix.relative(path.posix.dirname(path.posix.join(base, fromFile)), path.posix.join(base, toFile)));
+}
+
+/** A relative path as an ESM specifier: `./` in front, `.ts` written `.js` (NodeNext). */
+export function moduleSpecifier(relative: string): string {
+  let specifier = relative.split(path.sep).join("/");
+  if (!specifier.startsWith(".")) specifier = `./${specifier}`;
+  return specifier.replace(/\.(c|m)?tsx?$/, (ext) => (ext === ".mts" ? ".mjs" : ext === ".cts" ? ".cjs" : ".js"));
 }
 
 /** A path relative to the output directory, with forward slashes on every platform. */

@@ -5,7 +5,6 @@
  * outputs; every stage with its inputs and outputs. TOPOLOGY_SCHEMA is its JSON
  * Schema, written beside it as topology.schema.json. docs/build.md describes it.
  */
-import path from "node:path";
 import { GraphIndex, type Origin, type StageGraph, type Target } from "../ir.js";
 import { compare } from "../lower.js";
 import { typeToString } from "../types.js";
@@ -13,9 +12,17 @@ import { relativeTo } from "./names.js";
 
 export const TOPOLOGY_VERSION = 1;
 
+/**
+ * The shape of topology.json. Optional fields are left out rather than null, and the
+ * shape is a superset of the runtime's `Topology` (runtime/topology.ts), so the runtime
+ * reads the file as it is.
+ */
 export interface TopologyJson {
   readonly $schema: string;
-  readonly version: number;
+  readonly version: 1;
+  /** The first .flow file, relative to the output directory (the runtime names it in messages). */
+  readonly source: string;
+  /** Every .flow file of the program. */
   readonly sources: string[];
   readonly topics: TopicJson[];
   readonly consumerGroups: { readonly id: string; readonly worker: string; readonly topics: string[] }[];
@@ -27,37 +34,44 @@ export interface TopologyJson {
 export interface TopicJson {
   readonly name: string;
   readonly role: string;
-  readonly partitions: number | null;
-  readonly replication: number | null;
-  readonly key: string | null;
-  readonly schema: string | null;
-  readonly declared: string | null;
-  readonly plannedFor: string | null;
-  readonly retry: { readonly worker: string; readonly tier: number; readonly delayMs: number } | null;
-  readonly sharded: boolean;
-  readonly compacted: boolean;
+  /** Absent: the broker's default. */
+  readonly partitions?: number;
+  readonly replication?: number;
+  /** The field path that keys records, e.g. `.id`. Absent: records keep the key of the message they came from. */
+  readonly key?: string;
+  readonly schema?: string;
+  /** A shard stage chooses each record's partition: murmur2(key) % partitions. */
+  readonly sharded?: true;
+  /** `file:line` of the declaration, for declared topics. */
+  readonly declared?: string;
+  /** The worker a planned topic (internal, retry, dead-letter, state) is for. */
+  readonly plannedFor?: string;
+  readonly retry?: { readonly worker: string; readonly tier: number; readonly delayMs: number };
   readonly producers: string[];
   readonly consumers: string[];
 }
 
+export interface HandlerJson {
+  readonly stage: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly module: string;
+  readonly retries: number;
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+}
+
 export interface WorkerJson {
   readonly id: string;
+  readonly group: string;
   readonly pipeline: string;
-  readonly lane: string | null;
+  readonly lane?: string;
   readonly module: string;
-  readonly consumerGroup: string;
+  readonly span: { readonly file: string; readonly line: number };
   readonly input: string;
-  readonly handler: {
-    readonly stage: string;
-    readonly kind: string;
-    readonly name: string;
-    readonly module: string;
-    readonly retries: number;
-    readonly initialBackoffMs: number;
-    readonly maxBackoffMs: number;
-    readonly timeoutMs: number;
-    readonly concurrency: number;
-  } | null;
+  readonly handler?: HandlerJson;
   readonly retryTopics: string[];
   readonly deadLetter: string;
   readonly stateTopic: string;
@@ -71,7 +85,7 @@ export interface StageJson {
   readonly id: string;
   readonly kind: string;
   readonly pipeline: string;
-  readonly lane: string | null;
+  readonly lane?: string;
   readonly worker: string;
   readonly source: string;
   readonly text: string;
@@ -79,8 +93,10 @@ export interface StageJson {
   readonly outputs: (Endpoint & { readonly lane?: string; readonly dropped?: true })[];
 }
 
-const at = (outDir: string, origin: Origin | undefined) => (origin === undefined ? null : `${relativeTo(outDir, origin.file)}:${origin.line}`);
+const at = (outDir: string, origin: Origin) => `${relativeTo(outDir, origin.file)}:${origin.line}`;
 const endpoint = (target: Target): Endpoint => (target.kind === "topic" ? { topic: target.topic } : { stage: target.node });
+/** Leaves out undefined fields, so JSON.stringify and the runtime's optional fields agree. */
+const defined = <T extends object>(value: T): T => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 
 export function topologyOf(graph: StageGraph, outDir: string): TopologyJson {
   const index = new GraphIndex(graph);
@@ -91,35 +107,39 @@ export function topologyOf(graph: StageGraph, outDir: string): TopologyJson {
     if (first?.kind === "node") addInput(first.node, { topic: worker.input });
   }
   for (const node of graph.nodes) for (const output of node.outputs) if (output.to.kind === "node") addInput(output.to.node, { stage: node.id });
+  const sources = graph.files.map((f) => relativeTo(outDir, f));
 
   return {
     $schema: "./topology.schema.json",
     version: TOPOLOGY_VERSION,
-    sources: graph.files.map((f) => relativeTo(outDir, f)),
-    topics: graph.topics.map((t) => ({
-      name: t.name,
-      role: t.role,
-      partitions: t.partitions ?? null,
-      replication: t.replication ?? null,
-      key: t.key !== undefined ? t.key.map((s) => `.${s}`).join("") : null,
-      schema: t.type !== undefined ? typeToString(t.type) : null,
-      declared: t.declared !== undefined ? at(outDir, t.origin) : null,
-      plannedFor: t.plannedFor ?? null,
-      retry: t.retry ?? null,
-      sharded: t.sharded === true,
-      compacted: t.compacted === true,
-      producers: [...t.producers],
-      consumers: [...t.consumers],
-    })),
-    consumerGroups: graph.workers.map((w) => ({ id: w.consumerGroup, worker: w.id, topics: [w.input, ...w.retryTopics, w.stateTopic].sort(compare) })),
+    source: sources[0] ?? "",
+    sources,
+    topics: graph.topics.map((t) =>
+      defined<TopicJson>({
+        name: t.name,
+        role: t.role,
+        partitions: t.partitions,
+        replication: t.replication,
+        key: t.key !== undefined ? t.key.map((s) => `.${s}`).join("") : undefined,
+        schema: t.type !== undefined ? typeToString(t.type) : undefined,
+        sharded: t.sharded === true ? true : undefined,
+        declared: t.declared !== undefined && t.origin !== undefined ? at(outDir, t.origin) : undefined,
+        plannedFor: t.plannedFor,
+        retry: t.retry,
+        producers: [...t.producers],
+        consumers: [...t.consumers],
+      }),
+    ),
+    consumerGroups: graph.workers.map((w) => ({ id: w.consumerGroup, worker: w.id, topics: [w.input, ...w.retryTopics].sort(compare) })),
     workers: graph.workers.map((w) => {
       const handler = w.handler !== undefined ? index.node(w.handler) : undefined;
-      return {
+      return defined<WorkerJson>({
         id: w.id,
+        group: w.consumerGroup,
         pipeline: w.pipeline,
-        lane: w.lane ?? null,
+        lane: w.lane,
         module: w.module,
-        consumerGroup: w.consumerGroup,
+        span: { file: relativeTo(outDir, w.origin.file), line: w.origin.line },
         input: w.input,
         handler:
           handler !== undefined && (handler.kind === "map" || handler.kind === "flatMap")
@@ -134,37 +154,37 @@ export function topologyOf(graph: StageGraph, outDir: string): TopologyJson {
                 timeoutMs: handler.policy.timeoutMs,
                 concurrency: handler.policy.concurrency,
               }
-            : null,
+            : undefined,
         retryTopics: [...w.retryTopics],
         deadLetter: w.deadLetterTopic,
         stateTopic: w.stateTopic,
         outputs: [...w.emits],
         stages: [...w.nodes],
-      };
+      });
     }),
-    stages: graph.nodes.map((n) => ({
-      id: n.id,
-      kind: n.kind,
-      pipeline: n.pipeline,
-      lane: n.lane ?? null,
-      worker: n.worker,
-      source: `${relativeTo(outDir, n.origin.file)}:${n.origin.line}`,
-      text: n.origin.text,
-      inputs: inputs.get(n.id) ?? [],
-      outputs: [...n.outputs]
-        .sort((a, b) => compare(a.label ?? "", b.label ?? ""))
-        .map((o) => ({
-          ...endpoint(o.to),
-          ...(o.label === "dropped" && n.kind === "filter" ? { dropped: true as const } : o.label !== undefined ? { lane: o.label } : {}),
-        })),
-    })),
-    pipelines: graph.pipelines.map((p) => ({ name: p.name, source: at(outDir, p.origin)!, sources: [...p.sources], workers: [...p.workers] })),
+    stages: graph.nodes.map((n) =>
+      defined<StageJson>({
+        id: n.id,
+        kind: n.kind,
+        pipeline: n.pipeline,
+        lane: n.lane,
+        worker: n.worker,
+        source: at(outDir, n.origin),
+        text: n.origin.text,
+        inputs: inputs.get(n.id) ?? [],
+        outputs: [...n.outputs]
+          .sort((a, b) => compare(a.label ?? "", b.label ?? ""))
+          .map((o) => ({
+            ...endpoint(o.to),
+            ...(o.label === "dropped" && n.kind === "filter" ? { dropped: true as const } : o.label !== undefined ? { lane: o.label } : {}),
+          })),
+      }),
+    ),
+    pipelines: graph.pipelines.map((p) => ({ name: p.name, source: at(outDir, p.origin), sources: [...p.sources], workers: [...p.workers] })),
   };
 }
 
-void path;
 
-const nullable = (type: string) => ({ type: [type, "null"] });
 const names = { type: "array", items: { type: "string" } };
 const endpointSchema = {
   oneOf: [
@@ -180,40 +200,38 @@ export const TOPOLOGY_SCHEMA = {
   title: "flowc topology",
   description: "What `flowc build` plans: topics, consumer groups, workers and stages. The contract between the compiler and the runtime.",
   type: "object",
-  required: ["version", "sources", "topics", "consumerGroups", "workers", "stages", "pipelines"],
+  required: ["version", "source", "sources", "topics", "consumerGroups", "workers", "stages", "pipelines"],
   additionalProperties: false,
   properties: {
     $schema: { type: "string" },
     version: { const: TOPOLOGY_VERSION },
+    source: { type: "string", description: "The first .flow file, relative to the output directory." },
     sources: { ...names, description: "The .flow files, relative to the output directory." },
     topics: {
       type: "array",
       items: {
         type: "object",
         additionalProperties: false,
-        required: ["name", "role", "partitions", "replication", "key", "schema", "declared", "plannedFor", "retry", "sharded", "compacted", "producers", "consumers"],
+        required: ["name", "role", "producers", "consumers"],
         properties: {
           name: { type: "string", pattern: "^[A-Za-z0-9._-]{1,249}$", description: "The Kafka topic name." },
-          role: { enum: ["source", "sink", "intermediate", "internal", "retry", "dead-letter", "state"] },
-          partitions: { ...nullable("integer"), minimum: 1, description: "null: the broker's default." },
-          replication: { ...nullable("integer"), minimum: 1, description: "null: the broker's default." },
-          key: { ...nullable("string"), description: "The field path that keys records, e.g. .id; null: records keep the key of the message they came from." },
-          schema: { ...nullable("string"), description: "The flow type of the messages; null for dead-letter topics." },
-          declared: { ...nullable("string"), description: "file:line of the declaration; null for planned topics." },
-          plannedFor: { ...nullable("string"), description: "The worker an internal, retry or dead-letter topic was planned for." },
-          retry: {
-            oneOf: [
-              { type: "null" },
-              {
-                type: "object",
-                additionalProperties: false,
-                required: ["worker", "tier", "delayMs"],
-                properties: { worker: { type: "string" }, tier: { type: "integer", minimum: 1 }, delayMs: { type: "integer", minimum: 0 } },
-              },
-            ],
+          role: {
+            enum: ["source", "sink", "intermediate", "internal", "retry", "dead-letter", "state"],
+            description: "source: read, not written by the program; sink: written, not read; intermediate: declared, written and read; internal, retry, dead-letter, state: planned by the compiler.",
           },
-          sharded: { type: "boolean", description: "True when a shard stage chooses each record's partition (partition = murmur2(key) % partitions)." },
-          compacted: { type: "boolean", description: "True for state topics: cleanup.policy=compact." },
+          partitions: { type: "integer", minimum: 1, description: "Absent: the broker's default." },
+          replication: { type: "integer", minimum: 1, description: "Absent: the broker's default." },
+          key: { type: "string", description: "The field path that keys records, e.g. .id. Absent: records keep the key of the message they came from." },
+          schema: { type: "string", description: "The flow type of the messages. Absent for dead-letter and state topics." },
+          sharded: { const: true, description: "A shard stage chooses each record's partition: murmur2(key) % partitions." },
+          declared: { type: "string", description: "file:line of the declaration, for declared topics." },
+          plannedFor: { type: "string", description: "The worker an internal, retry, dead-letter or state topic was planned for." },
+          retry: {
+            type: "object",
+            additionalProperties: false,
+            required: ["worker", "tier", "delayMs"],
+            properties: { worker: { type: "string" }, tier: { type: "integer", minimum: 1 }, delayMs: { type: "integer", minimum: 0 } },
+          },
           producers: { ...names, description: "Stage ids (or worker ids, for retry, dead-letter and state topics) that write the topic." },
           consumers: { ...names, description: "Worker ids that read the topic." },
         },
@@ -233,17 +251,22 @@ export const TOPOLOGY_SCHEMA = {
       items: {
         type: "object",
         additionalProperties: false,
-        required: ["id", "pipeline", "lane", "module", "consumerGroup", "input", "handler", "retryTopics", "deadLetter", "stateTopic", "outputs", "stages"],
+        required: ["id", "group", "pipeline", "module", "span", "input", "retryTopics", "deadLetter", "stateTopic", "outputs", "stages"],
         properties: {
           id: { type: "string" },
+          group: { type: "string", description: "The consumer group: flowc.<id>." },
           pipeline: { type: "string" },
-          lane: nullable("string"),
+          lane: { type: "string" },
           module: { type: "string", description: "The worker module, relative to the output directory." },
-          consumerGroup: { type: "string" },
+          span: {
+            type: "object",
+            additionalProperties: false,
+            required: ["file", "line"],
+            properties: { file: { type: "string" }, line: { type: "integer", minimum: 1 } },
+          },
           input: { type: "string" },
           handler: {
-            oneOf: [
-              { type: "null" },
+            allOf: [
               {
                 type: "object",
                 additionalProperties: false,
@@ -275,12 +298,12 @@ export const TOPOLOGY_SCHEMA = {
       items: {
         type: "object",
         additionalProperties: false,
-        required: ["id", "kind", "pipeline", "lane", "worker", "source", "text", "inputs", "outputs"],
+        required: ["id", "kind", "pipeline", "worker", "source", "text", "inputs", "outputs"],
         properties: {
           id: { type: "string" },
           kind: { enum: ["copy", "filter", "split", "shard", "merge", "map", "flatMap"] },
           pipeline: { type: "string" },
-          lane: nullable("string"),
+          lane: { type: "string" },
           worker: { type: "string" },
           source: { type: "string", description: "file:line of the stage." },
           text: { type: "string" },

@@ -138,7 +138,7 @@ export class TypesEmitter implements TypeNaming {
         return type.name;
       case "array": {
         const element = this.tsType(type.element);
-        return `readonly ${/[|&]/.test(element) && !element.startsWith("{") ? `(${element})` : element}[]`;
+        return `readonly ${element.startsWith("readonly ") || (/[|&]/.test(element) && !element.startsWith("{")) ? `(${element})` : element}[]`;
       }
       case "record":
         return `{ ${type.fields.map((f) => `readonly ${propertyName(f.name)}${f.optional ? "?" : ""}: ${this.tsType(f.type)};`).join(" ")} }`;
@@ -169,6 +169,14 @@ export class TypesEmitter implements TypeNaming {
     throw new Error(`emit: topic '${topic}' has no decodable type`);
   }
 
+  /** Names the type of a topic's messages needs from types.ts. */
+  topicTypeImports(topic: string): string[] {
+    const alias = this.aliases.get(topic);
+    if (alias !== undefined) return [alias.name];
+    const type = this.topicTypes.get(topic);
+    return type === undefined ? [] : this.typeImports(type);
+  }
+
   /** The type name a worker uses for a topic's messages (an alias for unnamed types). */
   topicTypeName(topic: string): string {
     const alias = this.aliases.get(topic);
@@ -189,12 +197,22 @@ export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly o
       else body.push(this.schemaBlock(type.name, type.fields));
     }
     for (const { name, type } of [...this.aliases.values()].sort((a, b) => compare(a.name, b.name))) {
-      const decode = this.decodeExpression(type, "input", "at", name, []);
-      body.push(`export type ${name} = ${this.tsType(type)};
+      const extra: string[] = [];
+      if (type.kind === "record") {
+        body.push([`export type ${name} = ${this.tsType(type)};`, this.recordDecoder(`decode${name}`, name, name, type.fields, true, extra), ...extra].join("\n\n"));
+        continue;
+      }
+      const decode = this.callDecoder(this.decoderReference(type, name, false, `decode${name}Value`, extra), "input", "at");
+      body.push(
+        [
+          `export type ${name} = ${this.tsType(type)};
 
 export function decode${name}(input: unknown, at = ${literal(name)}): Decoded<${name}> {
   return ${decode};
-}`);
+}`,
+          ...extra,
+        ].join("\n\n"),
+      );
     }
     // Helpers after the types: function declarations hoist, and `const` helpers are only read when a decoder runs.
     const helpers = this.helperBlocks();
@@ -292,9 +310,4 @@ ${lines.join("\n")}
     }
   }
 
-  private decodeExpression(type: FlowType, input: string, at: string, name: string, extra: string[]): string {
-    const reference = this.decoderReference(type, name, false, `decode${name}Value`, extra);
-    if (extra.length > 0) throw new Error("emit: inline records in a topic type are not supported; declare a schema");
-    return this.callDecoder(reference, input, at);
-  }
 }

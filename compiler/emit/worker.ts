@@ -10,7 +10,7 @@ import { GraphIndex, type Origin, type StageNode, type Target, type WorkerPlan }
 import type * as A from "../ast.js";
 import type { FlowType } from "../types.js";
 import { emitExpression, pathAccess } from "./expressions.js";
-import { camelName, importPath, literal, propertyName, relativeTo, safeLocal } from "./names.js";
+import { camelName, importPath, literal, moduleSpecifier, propertyName, relativeTo, safeLocal } from "./names.js";
 import type { TypesEmitter } from "./types.js";
 
 export interface ModuleParts {
@@ -54,7 +54,7 @@ export function emitWorker(worker: WorkerPlan, ctx: WorkerEmitContext): ModulePa
   const input = ctx.types.decoderFor(worker.input);
   for (const name of input.imports) need(typesImport, name);
   const inputTypeName = ctx.types.topicTypeName(worker.input);
-  for (const name of ctx.types.typeImports(worker.inputType)) need(typesImport, `type ${name}`);
+  for (const name of ctx.types.topicTypeImports(worker.input)) need(typesImport, `type ${name}`);
 
   const routeEmitter = new RouteEmitter(ctx, need);
   const lines: string[] = [];
@@ -66,7 +66,7 @@ export function emitWorker(worker: WorkerPlan, ctx: WorkerEmitContext): ModulePa
   let generics = inputTypeName;
   if (handlerNode !== undefined && (handlerNode.kind === "map" || handlerNode.kind === "flatMap")) {
     const handler = handlerNode.handler;
-    const specifier = importPath(moduleFile, relativeTo(ctx.outDir, handler.modulePath));
+    const specifier = moduleSpecifier(path.relative(path.dirname(path.join(ctx.outDir, moduleFile)), handler.modulePath));
     need(specifier, handler.name);
     const policy = handlerNode.policy;
     need(STDLIB_MODULE, handlerNode.kind);
@@ -77,7 +77,8 @@ export function emitWorker(worker: WorkerPlan, ctx: WorkerEmitContext): ModulePa
       `concurrency: ${policy.concurrency},`,
     ];
     lines.push(`// ${where(handlerNode.origin)}  ${handlerNode.origin.text}`);
-    lines.push(`handler: ${handlerNode.kind}(${literal(handlerNode.id)}, ${handler.name}, {\n${options.join("\n")}\n}),`);
+    const typeArguments = `${inputTypeName}, ${handlerNode.output !== undefined ? ctx.types.tsType(handlerNode.output) : "void"}`;
+    lines.push(`handler: ${handlerNode.kind}<${typeArguments}>(${literal(handlerNode.id)}, ${handler.name}, {\n${options.join("\n")}\n}),`);
     if (worker.retryTopics.length > 0) {
       const tiers = worker.retryTopics.map((topic) => `${literal(topic)}, // after ${duration(ctx.index.topic(topic).retry!.delayMs)}`);
       lines.push(`// One retry topic per backoff tier, consumed after new work.\nretryTopics: [\n${tiers.join("\n")}\n],`);
