@@ -343,7 +343,7 @@ export class FlowParser extends CstParser {
     });
   });
 
-  /** Field names may be keywords (`from`, `topic`), which read naturally in schemas. */
+  /** Field names may be any keyword (`from`, `topic`, `not`), as docs/language.md says. */
   name = this.RULE("name", () => {
     this.OR([
       { ALT: () => this.CONSUME(T.Identifier) },
@@ -357,6 +357,11 @@ export class FlowParser extends CstParser {
       { ALT: () => this.CONSUME(T.In) },
       { ALT: () => this.CONSUME(T.Has) },
       { ALT: () => this.CONSUME(T.Else) },
+      { ALT: () => this.CONSUME(T.And) },
+      { ALT: () => this.CONSUME(T.Or) },
+      { ALT: () => this.CONSUME(T.Not) },
+      { ALT: () => this.CONSUME(T.True) },
+      { ALT: () => this.CONSUME(T.False) },
     ]);
   });
 }

@@ -97,6 +97,19 @@ describe("names in broken declarations", () => {
   });
 });
 
+describe("keywords as field names", () => {
+  it("every keyword may name a field and a path segment, as the language reference says", () => {
+    // 'and: int' in a schema gave eight syntax errors.
+    const text = [
+      "schema A { and: int, or: bool, not: string, true: bool, false?: int, in: int, has: bool, from: string }",
+      "topic t: A",
+      "topic u: A",
+      'pipeline p { t | filter(.and > 1 and .or and not .not == "x" and .true and has(.false) and .in > 0 and .has) -> u }',
+    ].join("\n");
+    expect(codes(text)).toEqual([]);
+  });
+});
+
 describe("recovery", () => {
   it("an unterminated string is one lexical error, not also a parse error", () => {
     expect(parseText('schema A { x: int }\nhandler h(A) -> A from "./h.ts').diagnostics.map((d) => d.code)).toEqual(["FLOW1003"]);
