@@ -399,8 +399,12 @@ class Run implements PipelineRun {
     try {
       for await (const r of source.records) {
         if (this.stopRequested || this.failure !== undefined) break;
-        const headers: Record<string, string> = { ...(r.headers ?? {}) };
-        if (r.id !== undefined) headers[Headers.id] = r.id;
+        let headers: Record<string, string>;
+        if (r.headers === undefined) headers = r.id === undefined ? {} : { "flowc-id": r.id };
+        else {
+          headers = { ...r.headers };
+          if (r.id !== undefined) headers[Headers.id] = r.id;
+        }
         batch.push({
           topic: source.topic,
           partition: r.partition,

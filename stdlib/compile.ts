@@ -1,6 +1,6 @@
 import { Field, FIELDS, type StageKind } from "./accounting.js";
 import { Headers } from "./headers.js";
-import { deriveMessageId } from "./ids.js";
+import { deriveMessageId, deriveMessageIdJoined } from "./ids.js";
 import { partitionForKey } from "./murmur2.js";
 import { routeNode, type Route, type RouteNode } from "./route.js";
 
@@ -150,8 +150,9 @@ export function compileRoute(root: Route<never>, table: StageTable): CompiledRou
         const step: Step = (scope, key, partition) => {
           const c = scope.counts;
           c[base + Field.in]++;
-          const id = deriveMessageId(scope.idBase, scope.idPrefix + here);
-          const headers: Record<string, string> = { [Headers.id]: id, [Headers.parent]: scope.parentId };
+          const id = deriveMessageIdJoined(scope.idBase, scope.idPrefix, here);
+          // Literal keys (Headers.id, Headers.parent): one fixed object shape per emission.
+          const headers: Record<string, string> = { "flowc-id": id, "flowc-parent": scope.parentId };
           if (scope.hedge !== undefined) headers[Headers.hedge] = scope.hedge;
           scope.emissions.push({
             topic,
@@ -176,7 +177,7 @@ export function compileRoute(root: Route<never>, table: StageTable): CompiledRou
           const c = scope.counts;
           c[base + Field.in]++;
           const outer = scope.hedge;
-          if (hedge) scope.hedge = deriveMessageId(scope.idBase, scope.idPrefix + here);
+          if (hedge) scope.hedge = deriveMessageIdJoined(scope.idBase, scope.idPrefix, here);
           for (let i = 0; i < lanes.length; i++) {
             c[base + Field.out]++;
             lanes[i](scope, key, partition);

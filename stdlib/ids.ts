@@ -1,4 +1,4 @@
-import { utf8Scratch } from "./utf8.js";
+import { utf8ScratchJoined } from "./utf8.js";
 
 /**
  * Deterministic message ids.
@@ -14,7 +14,12 @@ import { utf8Scratch } from "./utf8.js";
  * of the on-the-wire contract: changing it would make a redeployed worker's outputs look new.
  */
 export function deriveMessageId(parentId: string, step: string): string {
-  return murmur3x86x128Hex(utf8Scratch(parentId + "\u0000" + step), 0);
+  return murmur3x86x128Hex(utf8ScratchJoined(parentId, step, ""), 0);
+}
+
+/** `deriveMessageId(parentId, stepPrefix + step)` without concatenating the step. */
+export function deriveMessageIdJoined(parentId: string, stepPrefix: string, step: string): string {
+  return murmur3x86x128Hex(utf8ScratchJoined(parentId, stepPrefix, step), 0);
 }
 
 /** The id of a record that carries no `flowc-id` header. */
