@@ -23,15 +23,27 @@ const check: Command = {
     const color = values.color ?? (stdout.isTTY === true && !process.env.NO_COLOR);
     const rendered: string[] = [];
     const all = [];
+    // Files that import each other are in each other's programs: report each finding once.
+    const reported = new Set<string>();
+    const checked = new Set<string>();
     for (const file of positionals) {
-      const program = createProgram([path.resolve(cwd, file)], { cache });
+      const absolute = path.resolve(cwd, file);
+      if (checked.has(absolute)) continue;
+      checked.add(absolute);
+      const program = createProgram([absolute], { cache });
       for (const [unreadable, reason] of program.unreadable) {
         if (program.roots.includes(unreadable)) {
           ioFailure = true;
           stderr.write(`flowc check: cannot read ${file}: ${reason}\n`);
         }
       }
-      const list = program.diagnostics.filter((d) => !values["no-warnings"] || d.severity === "error");
+      const list = program.diagnostics.filter((d) => {
+        if (values["no-warnings"] && d.severity !== "error") return false;
+        const key = `${d.file}\u0000${d.span.start}\u0000${d.span.end}\u0000${d.code}\u0000${d.message}`;
+        if (reported.has(key)) return false;
+        reported.add(key);
+        return true;
+      });
       all.push(...list);
       errors += list.filter((d) => d.severity === "error").length;
       if (values.json) json.push(...list.map((d) => diagnosticToJson(d, program.sourceOf(d.file), cwd)));
@@ -40,7 +52,7 @@ const check: Command = {
     if (values.json) stdout.write(JSON.stringify({ diagnostics: json }, null, 2) + "\n");
     else {
       if (rendered.length > 0) stdout.write(rendered.join("\n\n") + "\n\n");
-      if (!ioFailure || all.length > 0) stdout.write(`${positionals.length} file${positionals.length === 1 ? "" : "s"} checked: ${summarize(all)}\n`);
+      if (!ioFailure || all.length > 0) stdout.write(`${checked.size} file${checked.size === 1 ? "" : "s"} checked: ${summarize(all)}\n`);
     }
     if (ioFailure) return EXIT_USAGE;
     return errors > 0 ? EXIT_PROGRAM_ERRORS : EXIT_OK;

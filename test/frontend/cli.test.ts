@@ -73,6 +73,18 @@ describe("flowc check: exit codes", () => {
     expect(quiet.stdout).toBe("1 file checked: 0 errors, 0 warnings\n");
   });
 
+  it("files that import each other report each finding once, and a file named twice is checked once", () => {
+    // Each file is its own program, and each program held both files: every error came out twice.
+    const a = write("mutual-a.flow", 'import "./mutual-b.flow"\nschema A { x: int }\ntopic t: A\n');
+    const b = write("mutual-b.flow", 'import "./mutual-a.flow"\ntopic u: A\npipeline p { t -> u }\npipeline q { u -> nowhere }\n');
+    const r = flowc(["check", a, b, a]);
+    expect(r.stdout.match(/FLOW2002/g)).toEqual(["FLOW2002"]);
+    expect(r.stdout).toContain("2 files checked: 1 error, 0 warnings\n");
+    expect(r.code).toBe(1);
+    const json = JSON.parse(flowc(["check", "--json", a, b]).stdout) as { diagnostics: unknown[] };
+    expect(json.diagnostics).toHaveLength(1);
+  });
+
   it("exits 2 on usage errors", () => {
     const none = flowc(["check"]);
     expect(none.code).toBe(2);
