@@ -48,7 +48,10 @@ export const DEFAULT_TUNING = {
   /** Consumer instances per group in the process (each has its own fetch loop). */
   copyConsumers: 1,
   renderConsumersPerLane: 1,
-  /** Fetch sizes: bytes per partition and per fetch response. */
+  /**
+   * Fetch sizes: bytes per partition and per fetch response. Exactly-once uses 1 MiB (the
+   * kafkajs default): one transaction per batch, so bigger batches mean fewer transactions.
+   */
   maxBytesPerPartition: 256 * 1024,
   maxBytes: 8 * 1024 * 1024,
   /**
@@ -61,6 +64,11 @@ export const DEFAULT_TUNING = {
   /** Producer retry schedule start (kafkajs default 300 ms; CONCURRENT_TRANSACTIONS wants short). */
   initialRetryTime: 20,
 };
+
+/** DEFAULT_TUNING with the exactly-once changes. */
+export function defaultTuning(mode) {
+  return mode === "exactly-once" ? { ...DEFAULT_TUNING, maxBytesPerPartition: 1024 * 1024, maxSendMessages: 2000 } : { ...DEFAULT_TUNING };
+}
 
 // ---------------------------------------------------------------------------------------------
 // the pipeline (runs in the worker process)
@@ -81,7 +89,7 @@ const EXPECTED_ERRORS = /CONCURRENT_TRANSACTIONS|coordinator is loading|coordina
  */
 export async function startKafkajsPipeline({ brokers, prefix, mode, tuning = {}, onFatal = (e) => { throw e; } }) {
   const { Kafka, logLevel } = loadKafkajs();
-  const t = { ...DEFAULT_TUNING, ...tuning };
+  const t = { ...defaultTuning(mode), ...tuning };
   const eos = mode === "exactly-once";
   if (!eos && mode !== "at-least-once") throw new Error(`mode must be at-least-once or exactly-once, got ${mode}`);
   const topics = photoTopics(prefix);
@@ -243,7 +251,7 @@ export async function startKafkajsPipeline({ brokers, prefix, mode, tuning = {},
  */
 export async function runKafkajsPhotos({ brokers, messages, mode, prefix, tuning = {}, log = () => {}, keepTopics = false }) {
   prefix ??= uniquePrefix(mode === "exactly-once" ? "kjs-eos" : "kjs-alo");
-  const t = { ...DEFAULT_TUNING, ...tuning };
+  const t = { ...defaultTuning(mode), ...tuning };
   let child = null;
   let keepForInspection = false;
   try {

@@ -150,11 +150,12 @@ export async function deleteByPrefix(brokers, prefix) {
 
 /**
  * Produces photos 0..messages-1 into PREFIXphotos, keyed by id (Kafka's default partitioner:
- * murmur2(key) % 10), in batches of 2,000 with a few sends in flight.
+ * murmur2(key) % 10), in batches of 5,000. Idempotent, so that a retried request cannot put
+ * a photo in twice (the verifier would count its renditions as duplicates).
  */
-export async function producePhotos({ brokers, prefix, messages, batch = 2000, inFlight = 4 }) {
+export async function producePhotos({ brokers, prefix, messages, batch = 5000, inFlight = 1 }) {
   const topic = photoTopics(prefix).photos;
-  const producer = quietKafka(brokers, `${prefix}input`).producer({ allowAutoTopicCreation: false });
+  const producer = quietKafka(brokers, `${prefix}input`).producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const t0 = process.hrtime.bigint();
   try {
