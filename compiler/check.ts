@@ -116,7 +116,7 @@ class PipelineChecker {
   ) {}
 
   private errorCount(): number {
-    return this.bag.items.filter((d) => d.severity === "error").length;
+    return this.bag.errorCount;
   }
 
   private topic(name: A.Identifier): TopicSymbol | undefined {

@@ -347,17 +347,24 @@ export function createDiagnostic<K extends MessageKey>(
 /** A sink that phases report into; keeps diagnostics in the order reported. */
 export class DiagnosticBag {
   readonly items: Diagnostic[] = [];
+  private errors = 0;
 
   report<K extends MessageKey>(key: K, file: string, span: Span, params: ParamsOf<K>, related?: readonly RelatedLocation[]): void {
-    this.items.push(createDiagnostic(key, file, span, params, related));
+    this.add(createDiagnostic(key, file, span, params, related));
   }
 
   add(diagnostic: Diagnostic): void {
     this.items.push(diagnostic);
+    if (diagnostic.severity === "error") this.errors++;
+  }
+
+  /** Errors reported so far, kept as they come: the checker asks once per pipeline. */
+  get errorCount(): number {
+    return this.errors;
   }
 
   get hasErrors(): boolean {
-    return this.items.some((d) => d.severity === "error");
+    return this.errors > 0;
   }
 }
 
