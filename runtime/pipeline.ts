@@ -448,8 +448,7 @@ class Run implements PipelineRun {
               for (const record of batch.records) {
                 const id = record.headers[Headers.id];
                 // A sink keeps one record per id: at-least-once duplicates and hedged losers stop here.
-                if (id !== undefined && ids.has(id)) continue;
-                if (id !== undefined) ids.add(id);
+                if (id !== undefined && !ids.addIfNew(id)) continue;
                 const pending = sinks.onRecord(topic, record);
                 // Await only real promises: a microtask per record would dominate a fast sink.
                 if (pending !== undefined) await pending;

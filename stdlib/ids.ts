@@ -1,4 +1,4 @@
-import { utf8ScratchJoined } from "./utf8.js";
+import { utf8Bytes, utf8EncodeJoined } from "./utf8.js";
 
 /**
  * Deterministic message ids.
@@ -14,12 +14,14 @@ import { utf8ScratchJoined } from "./utf8.js";
  * of the on-the-wire contract: changing it would make a redeployed worker's outputs look new.
  */
 export function deriveMessageId(parentId: string, step: string): string {
-  return murmur3x86x128Hex(utf8ScratchJoined(parentId, step, ""), 0);
+  const length = utf8EncodeJoined(parentId, step, "");
+  return murmur3Hex(utf8Bytes(), length, 0);
 }
 
 /** `deriveMessageId(parentId, stepPrefix + step)` without concatenating the step. */
 export function deriveMessageIdJoined(parentId: string, stepPrefix: string, step: string): string {
-  return murmur3x86x128Hex(utf8ScratchJoined(parentId, stepPrefix, step), 0);
+  const length = utf8EncodeJoined(parentId, stepPrefix, step);
+  return murmur3Hex(utf8Bytes(), length, 0);
 }
 
 /** The id of a record that carries no `flowc-id` header. */
@@ -53,11 +55,15 @@ function readWord(data: Uint8Array, i: number): number {
  * in the reference implementation's order (each 32-bit word little-endian).
  */
 export function murmur3x86x128Hex(data: Uint8Array, seed: number): string {
+  return murmur3Hex(data, data.length, seed);
+}
+
+/** murmur3x86x128Hex of the first `length` bytes of `data`. */
+function murmur3Hex(data: Uint8Array, length: number, seed: number): string {
   const c1 = 0x239b961b;
   const c2 = 0xab0e9789;
   const c3 = 0x38b34ae5;
   const c4 = 0xa1e38b93;
-  const length = data.length;
   let h1 = seed | 0;
   let h2 = seed | 0;
   let h3 = seed | 0;

@@ -1,4 +1,4 @@
-import { utf8Scratch } from "./utf8.js";
+import { utf8Bytes, utf8Encode } from "./utf8.js";
 
 /**
  * Kafka's murmur2 (`org.apache.kafka.common.utils.Utils.murmur2`), bit for bit: the hash behind
@@ -6,7 +6,11 @@ import { utf8Scratch } from "./utf8.js";
  * DefaultPartitioner and in the Java client. Returns a signed 32-bit integer like Java's `int`.
  */
 export function murmur2(data: Uint8Array): number {
-  const length = data.length;
+  return murmur2Bytes(data, data.length);
+}
+
+/** murmur2 of the first `length` bytes of `data`. */
+export function murmur2Bytes(data: Uint8Array, length: number): number {
   const m = 0x5bd1e995;
   let h = 0x9747b28c ^ length;
   const length4 = length >>> 2;
@@ -35,7 +39,8 @@ export function murmur2(data: Uint8Array): number {
 
 /** murmur2 of the UTF-8 bytes of `key` (what Kafka clients hash for a string key). */
 export function murmur2String(key: string): number {
-  return murmur2(utf8Scratch(key));
+  const length = utf8Encode(key);
+  return murmur2Bytes(utf8Bytes(), length);
 }
 
 /** Kafka's `Utils.toPositive`: clears the sign bit (not Math.abs, which breaks on MIN_VALUE). */

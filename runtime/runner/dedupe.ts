@@ -1,34 +1,132 @@
 import type { ConsumedRecord, ProducerRecord, Transport } from "../transport.js";
 
+// The fingerprint of the id being looked up: three 32-bit hashes of its UTF-16 code units.
+let f0 = 0;
+let f1 = 0;
+let f2 = 0;
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Sets f0..f2 to a 96-bit fingerprint of `id` (murmur3-style mixing, three seeds). */
+function fingerprint(id: string): void {
+  let a = 0x9747b28c ^ id.length;
+  let b = 0x1b873593 ^ id.length;
+  let c = 0x6b43a9b5 ^ id.length;
+  for (let i = 0; i < id.length; i++) {
+    const k = id.charCodeAt(i);
+    a = Math.imul((a << 13) | (a >>> 19), 5) + 0xe6546b64 + Math.imul(k, 0xcc9e2d51);
+    b = Math.imul((b << 15) | (b >>> 17), 5) + 0x561ccd1b + Math.imul(k, 0x85ebca6b);
+    c = Math.imul((c << 17) | (c >>> 15), 5) + 0x0bcaa747 + Math.imul(k, 0xc2b2ae35);
+  }
+  f0 = fmix(a);
+  f1 = fmix(b ^ f0);
+  f2 = fmix(c ^ f1);
+}
+
 /**
  * The ids a worker finished for one input partition, newest last, capped at `capacity`.
  * Duplicates farther apart than the window are not recognised (documented limit).
+ *
+ * Every message of a worker and of a sink looks its id up here, so the window keeps no
+ * strings: a Set of thousands of ids per partition made each lookup a few cache misses and
+ * kept every id alive into the old generation. It keeps a 96-bit fingerprint per id instead,
+ * in a ring (insertion order) indexed by an open-addressing table, all in typed arrays. Two
+ * different ids share a fingerprint with probability about 2^-96 per pair, far below the
+ * 2^-128 of the derived ids themselves colliding times the window; nothing else can make
+ * the window mistake a new id for a seen one.
  */
 export class SeenWindow {
-  private readonly ids = new Set<string>();
-  /** Insertion order, as a ring: the slot to overwrite next holds the oldest id. */
-  private readonly ring: string[] = [];
+  /** Fingerprints by ring slot (3 words each). The slot to overwrite next holds the oldest. */
+  private readonly prints: Uint32Array;
+  /** Linear probing: ring slot + 1, or 0 for empty. At most half full. */
+  private readonly table: Int32Array;
+  private readonly mask: number;
+  private readonly capacity: number;
+  private count = 0;
   private next = 0;
-  constructor(private readonly capacity: number) {}
+
+  constructor(capacity: number) {
+    this.capacity = Math.max(0, Math.floor(capacity));
+    let size = 8;
+    while (size < this.capacity * 2) size *= 2;
+    this.table = new Int32Array(size);
+    this.mask = size - 1;
+    this.prints = new Uint32Array(Math.max(1, this.capacity) * 3);
+  }
+
+  /** The table index holding the current fingerprint, or -1. */
+  private find(): number {
+    const { table, prints, mask } = this;
+    for (let i = f0 & mask; ; i = (i + 1) & mask) {
+      const s = table[i];
+      if (s === 0) return -1;
+      const p = (s - 1) * 3;
+      if (prints[p] === f0 && prints[p + 1] === f1 && prints[p + 2] === f2) return i;
+    }
+  }
 
   has(id: string): boolean {
-    return this.ids.has(id);
+    if (this.capacity === 0) return false;
+    fingerprint(id);
+    return this.find() >= 0;
   }
 
   add(id: string): void {
-    if (this.ids.has(id)) return;
-    this.ids.add(id);
-    if (this.ring.length < this.capacity) {
-      this.ring.push(id);
-      return;
+    this.addIfNew(id);
+  }
+
+  /** Remembers `id` and returns true, or returns false when it is already remembered. */
+  addIfNew(id: string): boolean {
+    if (this.capacity === 0) return true;
+    fingerprint(id);
+    if (this.find() >= 0) return false;
+    const { table, prints, mask } = this;
+    let slot: number;
+    if (this.count < this.capacity) {
+      slot = this.count++;
+    } else {
+      // Forget the oldest id: its slot is reused for this one.
+      slot = this.next;
+      this.next = slot + 1 === this.capacity ? 0 : slot + 1;
+      this.remove(slot);
     }
-    this.ids.delete(this.ring[this.next]);
-    this.ring[this.next] = id;
-    this.next = (this.next + 1) % this.capacity;
+    const p = slot * 3;
+    prints[p] = f0;
+    prints[p + 1] = f1;
+    prints[p + 2] = f2;
+    let i = f0 & mask;
+    while (table[i] !== 0) i = (i + 1) & mask;
+    table[i] = slot + 1;
+    return true;
+  }
+
+  /** Deletes ring slot `slot` from the table (backward-shift deletion keeps probes short). */
+  private remove(slot: number): void {
+    const { table, prints, mask } = this;
+    let i = prints[slot * 3] & mask;
+    while (table[i] !== slot + 1) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const s = table[j];
+      if (s === 0) break;
+      const home = prints[(s - 1) * 3] & mask;
+      // The entry at j may move back to the hole at i unless its home lies in (i, j].
+      const stays = i <= j ? home > i && home <= j : home > i || home <= j;
+      if (!stays) {
+        table[i] = s;
+        i = j;
+      }
+    }
+    table[i] = 0;
   }
 
   get size(): number {
-    return this.ids.size;
+    return this.count;
   }
 }
 

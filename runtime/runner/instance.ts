@@ -362,11 +362,10 @@ export class WorkerInstance {
     const id = record.headers[Headers.id] ?? coordinatesId(record.topic, record.partition, record.offset);
     const replay = record.headers[Headers.replay];
     const dedupeKey = replay === undefined ? id : `${id}\u0000replay:${replay}`;
-    if (ps.seen.has(dedupeKey)) {
+    if (!ps.seen.addIfNew(dedupeKey)) {
       this.finishDuplicate(ps, entry);
       return;
     }
-    ps.seen.add(dedupeKey);
     const plan = this.worker.plan;
     const decoded = this.decode(record);
     const c = ps.counts;
@@ -402,11 +401,10 @@ export class WorkerInstance {
     const dueAt = Number(record.headers[Headers.dueAt]);
     const replay = record.headers[Headers.replay];
     const dedupeKey = `${id}\u0000attempt:${attempt}${replay === undefined ? "" : `\u0000replay:${replay}`}`;
-    if (ps.seen.has(dedupeKey)) {
+    if (!ps.seen.addIfNew(dedupeKey)) {
       this.finishDuplicate(ps, entry);
       return;
     }
-    ps.seen.add(dedupeKey);
     if (!Number.isInteger(attempt) || attempt < 2 || !Number.isFinite(dueAt)) {
       const d = this.worker.plan.decodeIndex * FIELDS;
       ps.counts[d + Field.in]++;

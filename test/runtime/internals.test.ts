@@ -53,6 +53,31 @@ describe("SeenWindow", () => {
     expect(["a", "b", "c", "d"].map((id) => w.has(id))).toEqual([false, true, true, true]);
     expect(w.size).toBe(3);
   });
+
+  it("agrees with a reference window over many random ids, with duplicates and evictions", () => {
+    let seed = 7;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (const capacity of [1, 2, 5, 64, 1000]) {
+      const w = new SeenWindow(capacity);
+      const ids = new Set<string>();
+      const ring: string[] = [];
+      for (let n = 0; n < 20_000; n++) {
+        const id = random() < 0.1 ? `é${Math.floor(random() * 3 * capacity)}` : `id-${Math.floor(random() * 3 * capacity)}`;
+        const isNew = !ids.has(id);
+        if (isNew) {
+          ids.add(id);
+          ring.push(id);
+          if (ring.length > capacity) ids.delete(ring.shift()!);
+        }
+        expect(w.addIfNew(id)).toBe(isNew);
+        if (n % 97 === 0) {
+          const probe = `id-${Math.floor(random() * 3 * capacity)}`;
+          expect(w.has(probe)).toBe(ids.has(probe));
+        }
+      }
+      expect(w.size).toBe(ids.size);
+    }
+  });
 });
 
 describe("KeyedScheduler.removeWhere", () => {
