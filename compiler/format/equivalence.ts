@@ -17,11 +17,26 @@ export function normalizeComment(text: string): string {
     .join("\n");
 }
 
-/** The tree without positions, as comparable JSON. */
-export function syntaxOf(document: A.Document): { declarations: unknown; comments: string[] } {
-  const declarations = JSON.parse(JSON.stringify(document.declarations, (key, value: unknown) => (IGNORED_KEYS.has(key) ? undefined : value)));
-  const comments = document.comments.map((c) => normalizeComment(c.text)).sort();
-  return { declarations, comments };
+/** A node without positions, as text that is equal for equal trees. */
+function fingerprint(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(fingerprint).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    let out = "{";
+    for (const [key, field] of Object.entries(value)) {
+      if (IGNORED_KEYS.has(key) || field === undefined) continue;
+      out += `${key}:${fingerprint(field)},`;
+    }
+    return out + "}";
+  }
+  return JSON.stringify(value) ?? "undefined";
+}
+
+/** The tree without positions: one fingerprint per declaration, and the comments' texts, sorted. */
+export function syntaxOf(document: A.Document): { declarations: string[]; comments: string[] } {
+  return {
+    declarations: document.declarations.map(fingerprint),
+    comments: document.comments.map((c) => normalizeComment(c.text)).sort(),
+  };
 }
 
 /** Why two documents are not the same program, or undefined when they are. */
@@ -33,11 +48,9 @@ export function syntaxDifference(before: A.Document, after: A.Document): string 
     const added = b.comments.filter((c) => !a.comments.includes(c));
     return `comments differ${lost.length > 0 ? `; lost: ${lost.map((c) => JSON.stringify(c)).join(", ")}` : ""}${added.length > 0 ? `; added: ${added.map((c) => JSON.stringify(c)).join(", ")}` : ""}`;
   }
-  const declarationsA = a.declarations as unknown[];
-  const declarationsB = b.declarations as unknown[];
-  if (declarationsA.length !== declarationsB.length) return `${declarationsA.length} declarations became ${declarationsB.length}`;
-  for (let i = 0; i < declarationsA.length; i++) {
-    if (JSON.stringify(declarationsA[i]) !== JSON.stringify(declarationsB[i])) return `declaration ${i + 1} (${before.declarations[i].kind}) changed`;
+  if (a.declarations.length !== b.declarations.length) return `${a.declarations.length} declarations became ${b.declarations.length}`;
+  for (let i = 0; i < a.declarations.length; i++) {
+    if (a.declarations[i] !== b.declarations[i]) return `declaration ${i + 1} (${before.declarations[i].kind}) changed`;
   }
   return undefined;
 }

@@ -38,43 +38,43 @@ function commaList(item: fc.Arbitrary<Tokens>, maxLength: number, minLength = 0)
 
 const path: fc.Arbitrary<Tokens> = fc.array(fieldName, { minLength: 1, maxLength: 3 }).map((segments) => segments.flatMap((s) => [".", s]));
 
-const { expression } = fc.letrec<{ expression: Tokens; primary: Tokens; list: Tokens }>((tie) => ({
-  expression: fc
-    .array(fc.array(fc.tuple(fc.nat(2), comparisonOf(tie("primary"), tie("list"))), { minLength: 1, maxLength: 2 }), { minLength: 1, maxLength: 2 })
-    .map((ors) =>
-      ors.flatMap((ands, i) => [
-        ...(i > 0 ? ["or"] : []),
-        ...ands.flatMap(([nots, operand], j) => [...(j > 0 ? ["and"] : []), ...Array<string>(nots === 2 ? 1 : 0).fill("not"), ...operand]),
-      ]),
-    ),
-  primary: fc.oneof(
-    { maxDepth: 2, withCrossShrink: true },
-    path,
-    string.map((s) => [s]),
-    number.map((n) => [n]),
-    duration.map((d) => [d]),
-    fc.tuple(fc.constantFrom("-"), fc.oneof(number, duration)).map((t) => [...t]),
-    bool.map((b) => [b]),
-    name.map((n) => [n]),
-    path.map((p) => ["has", "(", ...p, ")"]),
-    tie("expression").map((e) => ["(", ...e, ")"]),
-    tie("list"),
-  ),
-  list: commaList(tie("expression"), 3).map((items) => ["[", ...items, "]"]),
-}));
+const atom: fc.Arbitrary<Tokens> = fc.oneof(
+  path,
+  string.map((s) => [s]),
+  number.map((n) => [n]),
+  duration.map((d) => [d]),
+  fc.tuple(fc.constantFrom("-"), fc.oneof(number, duration)).map((t) => [...t]),
+  bool.map((b) => [b]),
+  name.map((n) => [n]),
+  path.map((p) => ["has", "(", ...p, ")"]),
+);
 
 function comparisonOf(primary: fc.Arbitrary<Tokens>, list: fc.Arbitrary<Tokens>): fc.Arbitrary<Tokens> {
-  const range = fc.tuple(primary, fc.option(primary, { freq: 4 })).map(([from, to]) => (to === null ? from : [...from, "..", ...to]));
+  const range = fc.oneof({ weight: 5, arbitrary: primary }, { weight: 1, arbitrary: fc.tuple(primary, primary).map(([from, to]) => [...from, "..", ...to]) });
   return fc.oneof(
-    { weight: 3, arbitrary: range },
+    { weight: 4, arbitrary: range },
     { weight: 2, arbitrary: fc.tuple(range, comparison, range).map(([l, op, r]) => [...l, op, ...r]) },
     { weight: 1, arbitrary: fc.tuple(range, fc.boolean(), list).map(([v, negated, l]) => [...v, ...(negated ? ["not"] : []), "in", ...l]) },
   );
 }
 
+/** Expressions nested at most `depth` levels (through parentheses and lists), kept small. */
+function expressionOf(depth: number): fc.Arbitrary<Tokens> {
+  const inner = depth > 0 ? expressionOf(depth - 1) : undefined;
+  const list: fc.Arbitrary<Tokens> = inner ? commaList(inner, 3).map((items) => ["[", ...items, "]"]) : fc.constant(["[", "]"]);
+  const primary = inner
+    ? fc.oneof({ weight: 6, arbitrary: atom }, { weight: 1, arbitrary: inner.map((e) => ["(", ...e, ")"]) }, { weight: 1, arbitrary: list })
+    : atom;
+  const operand = fc.tuple(fc.nat(3), comparisonOf(primary, list)).map(([nots, tokens]) => [...(nots === 3 ? ["not"] : []), ...tokens]);
+  const and = fc.array(operand, { minLength: 1, maxLength: 2 }).map((ops) => ops.flatMap((o, i) => (i > 0 ? ["and", ...o] : o)));
+  return fc.array(and, { minLength: 1, maxLength: 2 }).map((ands) => ands.flatMap((a, i) => (i > 0 ? ["or", ...a] : a)));
+}
+
+const expression = fc.oneof({ weight: 4, arbitrary: expressionOf(1) }, { weight: 1, arbitrary: expressionOf(2) });
+
 const { type } = fc.letrec<{ type: Tokens; record: Tokens }>((tie) => ({
   type: fc.oneof(
-    { maxDepth: 3, withCrossShrink: true },
+    { maxDepth: 2, withCrossShrink: true },
     name.map((n) => [n]),
     tie("type").map((t) => ["[", ...t, "]"]),
     tie("record"),
@@ -94,7 +94,7 @@ const call: fc.Arbitrary<Tokens> = fc.oneof(
   { weight: 5, arbitrary: fc.tuple(name, argumentList).map(([n, args]) => [n, ...args]) },
   { weight: 1, arbitrary: fc.tuple(name, looseList(namedArgument, 3)).map(([n, args]) => [n, "{", ...args, "}"]) },
 );
-const stage = fc.tuple(call, fc.array(call, { maxLength: 2 })).map(([first, policies]) => [...first, ...policies.flat()]);
+const stage = fc.tuple(call, fc.array(call, { maxLength: 2, size: "xsmall" })).map(([first, policies]) => [...first, ...policies.flat()]);
 const sink = fc.oneof(
   { weight: 3, arbitrary: name.map((n) => [n]) },
   { weight: 1, arbitrary: looseList(fc.tuple(name, name).map(([lane, topic]) => [lane, ":", topic]), 3).map((routes) => ["{", ...routes, "}"]) },
@@ -107,11 +107,11 @@ const declaration: fc.Arbitrary<Tokens> = fc.oneof(
   fc.tuple(name, type, fc.option(argumentList)).map(([n, t, options]) => ["topic", n, ":", ...t, ...(options ?? [])]),
   fc.tuple(name, type, fc.option(type), string).map(([n, input, output, module]) => ["handler", n, "(", ...input, ")", ...(output ? ["->", ...output] : []), "from", module]),
   fc
-    .tuple(name, fc.array(name, { minLength: 1, maxLength: 2 }), fc.array(stage, { maxLength: 4 }), fc.option(sink, { freq: 4 }))
+    .tuple(name, fc.array(name, { minLength: 1, maxLength: 2 }), fc.array(stage, { maxLength: 4, size: "small" }), fc.option(sink, { freq: 4 }))
     .map(([n, sources, stages, out]) => ["pipeline", n, "{", ...sources.flatMap((s, i) => (i === 0 ? [s] : [",", s])), ...stages.flatMap((s) => ["|", ...s]), ...(out ? ["->", ...out] : []), "}"]),
 );
 
-export const programTokens: fc.Arbitrary<Tokens> = fc.array(declaration, { minLength: 1, maxLength: 5 }).map((ds) => ds.flat());
+export const programTokens: fc.Arbitrary<Tokens> = fc.array(declaration, { minLength: 1, maxLength: 4 }).map((ds) => ds.flat());
 
 // --- layout ----------------------------------------------------------------------------
 
@@ -134,14 +134,21 @@ const TRIVIA: [weight: number, text: string][] = [
   [1, "// trailing spaces   \n"],
 ];
 
-/** Gaps between tokens; `dense` makes comments as likely as spaces. */
-function trivia(dense: boolean): fc.Arbitrary<string> {
-  return fc.oneof(...TRIVIA.map(([weight, text]) => ({ weight: dense && text.includes("/") ? weight * 6 : weight, arbitrary: fc.constant(text) })));
+/**
+ * The gaps between tokens: `spaces` (no line breaks, no comments), `plain`
+ * (line breaks and blank lines, no comments), `comments`, or `dense` (comments
+ * as likely as spaces).
+ */
+export type Layout = "spaces" | "plain" | "comments" | "dense";
+
+function trivia(kind: Layout): fc.Arbitrary<string> {
+  const choices = TRIVIA.filter(([, text]) => (kind === "spaces" ? !/[\n/]/.test(text) : kind === "plain" ? !text.includes("/") : true));
+  return fc.oneof(...choices.map(([weight, text]) => ({ weight: kind === "dense" && text.includes("/") ? weight * 6 : weight, arbitrary: fc.constant(text) })));
 }
 
 /** Joins tokens with random layout; two word-like tokens are never glued together. */
-export function layout(tokens: readonly string[], dense = false): fc.Arbitrary<string> {
-  return fc.array(trivia(dense), { minLength: tokens.length + 1, maxLength: tokens.length + 1 }).map((gaps) => {
+export function layout(tokens: readonly string[], kind: Layout = "comments"): fc.Arbitrary<string> {
+  return fc.array(trivia(kind), { minLength: tokens.length + 1, maxLength: tokens.length + 1 }).map((gaps) => {
     let text = gaps[0].startsWith("//") ? "" : gaps[0];
     for (let i = 0; i < tokens.length; i++) {
       text += tokens[i];
@@ -157,13 +164,16 @@ export function layout(tokens: readonly string[], dense = false): fc.Arbitrary<s
 /** A random valid program with random layout. */
 export const program: fc.Arbitrary<string> = programTokens.chain((tokens) => layout(tokens));
 
+/** A random valid program and the same program with single spaces between its tokens. */
+export const programInTwoLayouts: fc.Arbitrary<[string, string]> = programTokens.chain((tokens) => layout(tokens, "spaces").map((text): [string, string] => [text, tokens.join(" ")]));
+
 /** Like `program`, with comments between most tokens. */
-export const commentedProgram: fc.Arbitrary<string> = programTokens.chain((tokens) => layout(tokens, true));
+export const commentedProgram: fc.Arbitrary<string> = programTokens.chain((tokens) => layout(tokens, "dense"));
 
 /** The tokens of a file re-joined with random layout (its own comments dropped). */
-export function relayout(text: string, dense = false): fc.Arbitrary<string> {
+export function relayout(text: string, kind: Layout = "comments"): fc.Arbitrary<string> {
   return layout(
     lex(text).tokens.map((t) => t.image),
-    dense,
+    kind,
   );
 }
