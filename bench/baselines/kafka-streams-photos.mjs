@@ -60,7 +60,7 @@ export async function buildKafkaStreamsJar({ log = () => {}, force = false } = {
     log(`kafka-streams: jar up to date (${path.relative(REPO_ROOT, STREAMS_JAR)})`);
     return STREAMS_JAR;
   }
-  log("kafka-streams: building the jar with Maven (first run downloads kafka-streams 4.1.2 and Jackson into ~/.m2)...");
+  log("kafka-streams: building the jar with Maven (the first build downloads kafka-streams 4.1.2 and Jackson into ~/.m2)...");
   const t0 = Date.now();
   const ticker = setInterval(() => log(`kafka-streams: still building (${Math.round((Date.now() - t0) / 1000)}s)`), 10000);
   let out = "";

@@ -132,9 +132,20 @@ export async function waitForLeaders(admin, topics, partitions, timeoutMs = 6000
   throw new Error(`topics ${topics.join(", ")} have no leaders after ${timeoutMs / 1000}s: ${last}`);
 }
 
-/** Deletes every topic and consumer group whose name starts with prefix. */
+/** Deletes every topic and consumer group whose name starts with prefix (3 tries). */
 export async function deleteByPrefix(brokers, prefix) {
   if (!prefix || prefix.length < 4) throw new Error(`refusing to delete by the prefix '${prefix}'`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deleteByPrefixOnce(brokers, prefix);
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
+  }
+}
+
+async function deleteByPrefixOnce(brokers, prefix) {
   const admin = quietKafka(brokers, `${prefix}cleanup`).admin();
   await admin.connect();
   try {

@@ -149,6 +149,9 @@ public final class PhotosStreams {
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 5000);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MIN_BYTES_CONFIG), 1);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    // Leave the group on close (Streams stays in it until the session times out, to spare a
+    // rebalance on restart), so the benchmark can delete the group right after the run.
+    props.put(StreamsConfig.consumerPrefix("internal.leave.group.on.close"), true);
     for (String kv : extra) {
       int eq = kv.indexOf('=');
       if (eq <= 0) throw new IllegalArgumentException("expected config=value, got " + kv);
