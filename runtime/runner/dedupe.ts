@@ -44,7 +44,10 @@ function fingerprint(id: string): void {
 export class SeenWindow {
   /** Fingerprints by ring slot (3 words each). The slot to overwrite next holds the oldest. */
   private readonly prints: Uint32Array;
-  /** Linear probing: ring slot + 1, or 0 for empty. At most half full. */
+  /**
+   * Linear probing over pairs (ring slot + 1 or 0 for empty, first fingerprint word), at most
+   * half full: a probe reads one cache line, not the ring.
+   */
   private readonly table: Int32Array;
   private readonly mask: number;
   private readonly capacity: number;
@@ -55,19 +58,22 @@ export class SeenWindow {
     this.capacity = Math.max(0, Math.floor(capacity));
     let size = 8;
     while (size < this.capacity * 2) size *= 2;
-    this.table = new Int32Array(size);
+    this.table = new Int32Array(size * 2);
     this.mask = size - 1;
     this.prints = new Uint32Array(Math.max(1, this.capacity) * 3);
   }
 
-  /** The table index holding the current fingerprint, or -1. */
+  /** The table index holding the current fingerprint, or -(the empty index it would go to) - 1. */
   private find(): number {
     const { table, prints, mask } = this;
+    const first = f0 | 0;
     for (let i = f0 & mask; ; i = (i + 1) & mask) {
-      const s = table[i];
-      if (s === 0) return -1;
-      const p = (s - 1) * 3;
-      if (prints[p] === f0 && prints[p + 1] === f1 && prints[p + 2] === f2) return i;
+      const s = table[i * 2];
+      if (s === 0) return -i - 1;
+      if (table[i * 2 + 1] === first) {
+        const p = (s - 1) * 3;
+        if (prints[p + 1] === f1 && prints[p + 2] === f2) return i;
+      }
     }
   }
 
@@ -85,9 +91,11 @@ export class SeenWindow {
   addIfNew(id: string): boolean {
     if (this.capacity === 0) return true;
     fingerprint(id);
-    if (this.find() >= 0) return false;
+    const found = this.find();
+    if (found >= 0) return false;
     const { table, prints, mask } = this;
     let slot: number;
+    let at = -found - 1;
     if (this.count < this.capacity) {
       slot = this.count++;
     } else {
@@ -95,34 +103,37 @@ export class SeenWindow {
       slot = this.next;
       this.next = slot + 1 === this.capacity ? 0 : slot + 1;
       this.remove(slot);
+      // The deletion may have moved entries: find the empty place again.
+      at = f0 & mask;
+      while (table[at * 2] !== 0) at = (at + 1) & mask;
     }
     const p = slot * 3;
     prints[p] = f0;
     prints[p + 1] = f1;
     prints[p + 2] = f2;
-    let i = f0 & mask;
-    while (table[i] !== 0) i = (i + 1) & mask;
-    table[i] = slot + 1;
+    table[at * 2] = slot + 1;
+    table[at * 2 + 1] = f0 | 0;
     return true;
   }
 
   /** Deletes ring slot `slot` from the table (backward-shift deletion keeps probes short). */
   private remove(slot: number): void {
-    const { table, prints, mask } = this;
-    let i = prints[slot * 3] & mask;
-    while (table[i] !== slot + 1) i = (i + 1) & mask;
+    const { table, mask } = this;
+    let i = this.prints[slot * 3] & mask;
+    while (table[i * 2] !== slot + 1) i = (i + 1) & mask;
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const s = table[j];
+      const s = table[j * 2];
       if (s === 0) break;
-      const home = prints[(s - 1) * 3] & mask;
+      const home = table[j * 2 + 1] & mask;
       // The entry at j may move back to the hole at i unless its home lies in (i, j].
       const stays = i <= j ? home > i && home <= j : home > i || home <= j;
       if (!stays) {
-        table[i] = s;
+        table[i * 2] = s;
+        table[i * 2 + 1] = table[j * 2 + 1];
         i = j;
       }
     }
-    table[i] = 0;
+    table[i * 2] = 0;
   }
 
   get size(): number {
