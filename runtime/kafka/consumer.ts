@@ -129,6 +129,15 @@ export function toConsumedRecord(topic: string, partition: number, m: KafkaJS.Ka
   };
 }
 
+/** FLOWC_KAFKA_TRACE=1 prints the transport's recoveries (kafkajs crashes) with their causes. */
+function trace(what: string, error?: unknown): void {
+  if (process.env.FLOWC_KAFKA_TRACE !== "1") return;
+  const detail = error instanceof Error ? (error.stack ?? error.message) : error === undefined ? "" : String(error);
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  const causeText = cause instanceof Error ? `\n  caused by ${cause.stack ?? cause.message}` : "";
+  process.stderr.write(`flowc kafka: ${what}${detail ? `: ${detail}` : ""}${causeText}\n`);
+}
+
 function tpKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }
@@ -216,6 +225,7 @@ export class KafkaConsumer implements Consumer {
   private polling = false;
   private fatal: unknown;
   private rotation = 0;
+  private restarts: number[] = [];
   private coordinatorPromise: Promise<InternalBroker> | undefined;
   /** Rebalances seen (GROUP_JOIN events), for tests and logs. */
   generations = 0;
@@ -241,6 +251,10 @@ export class KafkaConsumer implements Consumer {
   async start(): Promise<void> {
     if (this.topics.length === 0) throw new TransportError("a consumer needs at least one topic");
     await this.host.checkTopics(this.topics);
+    await this.startKafkajs();
+  }
+
+  private async startKafkajs(): Promise<void> {
     const s = this.settings;
     const kc = this.host.kafka.consumer({
       groupId: this.kafkaGroupId,
@@ -252,7 +266,9 @@ export class KafkaConsumer implements Consumer {
       maxBytes: s.maxBytes,
       readUncommitted: !s.readCommitted,
       allowAutoTopicCreation: false,
-      retry: s.retry,
+      // kafkajs restarts a crashed consumer after a delay; never once this one is closed or
+      // replaced (it would live on as a member nobody polls).
+      retry: { ...s.retry, restartOnFailure: async () => !this.closed && this.kc === kc },
       partitionAssigners: [
         capturingAssigner((cluster) => {
           this.cluster = cluster;
@@ -261,20 +277,61 @@ export class KafkaConsumer implements Consumer {
       ],
     });
     this.kc = kc;
-    kc.on(kc.events.GROUP_JOIN, (e) => this.onGroupJoin(e.payload.memberAssignment));
-    kc.on(kc.events.START_BATCH_PROCESS, (e) => this.onBatchStart(e.payload));
-    kc.on(kc.events.CRASH, (e) => this.onCrash(e.payload.error, e.payload.restart));
+    // Events of a kafkajs consumer this one replaced (see recover) are ignored.
+    kc.on(kc.events.GROUP_JOIN, (e) => {
+      if (this.kc === kc) this.onGroupJoin(e.payload.memberAssignment);
+    });
+    kc.on(kc.events.START_BATCH_PROCESS, (e) => {
+      if (this.kc === kc) this.onBatchStart(e.payload);
+    });
+    kc.on(kc.events.CRASH, (e) => {
+      if (this.kc === kc) this.onCrash(e.payload.error, e.payload.restart);
+    });
     await kc.connect();
     await kc.subscribe({ topics: this.topics.map((t) => this.host.topicName(t)), fromBeginning: true });
     kc.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
-      eachBatch: async (payload) => this.onBatch(payload),
+      eachBatch: async (payload) => {
+        if (this.kc === kc) await this.onBatch(payload);
+      },
     }).catch((error: unknown) => {
+      if (this.kc === kc) void this.recover(error);
+    });
+  }
+
+  /**
+   * kafkajs gave up (a crash it does not restart from). Start a fresh kafkajs consumer: this
+   * member's partitions are lost (reported to `revoked` at the next poll) and it joins again.
+   * More than 5 of these in a minute make the consumer fail.
+   */
+  private async recover(error: unknown): Promise<void> {
+    if (this.closed) return;
+    trace(`consumer of group ${this.groupId} crashed; starting a new kafkajs consumer`, error);
+    const now = Date.now();
+    this.restarts = this.restarts.filter((t) => now - t < 60_000);
+    if (this.restarts.length >= 5) {
       this.fatal ??= error;
       this.notify();
-    });
+      return;
+    }
+    this.restarts.push(now);
+    for (const o of [...this.owned.values()]) this.loseOwned(o);
+    this.incoming = undefined;
+    this.coordinatorPromise = undefined;
+    const old = this.kc;
+    this.kc = undefined;
+    if (this.cluster) joinHooks.delete(this.cluster);
+    this.notify();
+    await old?.disconnect().catch(() => {});
+    if (this.closed) return;
+    try {
+      await this.startKafkajs();
+    } catch (e) {
+      this.fatal ??= e;
+    }
+    this.notify();
   }
 
   // ---- kafkajs side ---------------------------------------------------------------------------
@@ -327,11 +384,12 @@ export class KafkaConsumer implements Consumer {
   }
 
   private onCrash(error: Error, restart: boolean): void {
+    trace(`kafkajs consumer of group ${this.groupId} crashed (${restart ? "kafkajs restarts it" : "not restarted by kafkajs"})`, error);
     // kafkajs left the group (its crash handler disconnects).
     for (const o of [...this.owned.values()]) this.loseOwned(o);
     this.incoming = undefined;
     this.coordinatorPromise = undefined;
-    if (!restart && !this.closed) this.fatal ??= error;
+    if (!restart) void this.recover(error);
     this.notify();
   }
 
@@ -434,7 +492,7 @@ export class KafkaConsumer implements Consumer {
   private ensureOpen(): void {
     if (this.closed) throw new ClosedError(`consumer ${this.memberId} of group ${this.groupId} is closed`);
     if (this.fatal !== undefined) {
-      throw new TransportError(`consumer of group ${this.groupId} failed: ${errorMessage(this.fatal)}`);
+      throw new TransportError(`consumer of group ${this.groupId} failed: ${errorMessage(this.fatal)}`, { cause: this.fatal });
     }
   }
 

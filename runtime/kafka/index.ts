@@ -8,3 +8,12 @@ export { kafkaTransportFromEnv, kafkaTransportOptionsFromEnv } from "./env.js";
 export type { KafkaLogLevel } from "./client.js";
 export { KafkaConsumer } from "./consumer.js";
 export { KafkaProducer } from "./producer.js";
+export {
+  applyTopicPlan,
+  formatTopicPlanReport,
+  listKafkaDeadLetters,
+  plannedSpec,
+  replayKafkaDeadLetters,
+  withKafka,
+} from "./admin.js";
+export type { KafkaTarget, PlannedTopic, TopicDifference, TopicPlanReport } from "./admin.js";

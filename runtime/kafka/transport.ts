@@ -266,13 +266,11 @@ export class KafkaTransport implements Transport, ConsumerHost, ProducerHost {
       } catch (error) {
         if (errorType(error) !== "UNKNOWN_TOPIC_OR_PARTITION") throw error;
         // Kafka's Metadata answer fails as a whole in kafkajs when one topic is missing: ask one by one.
-        await Promise.all(
-          unique.map((n) =>
-            describe([n]).catch((e: unknown) => {
-              if (errorType(e) !== "UNKNOWN_TOPIC_OR_PARTITION") throw e;
-            }),
-          ),
-        );
+        for (const n of unique) {
+          await describe([n]).catch((e: unknown) => {
+            if (errorType(e) !== "UNKNOWN_TOPIC_OR_PARTITION") throw e;
+          });
+        }
       }
     });
     return found;
@@ -323,11 +321,36 @@ export class KafkaTransport implements Transport, ConsumerHost, ProducerHost {
       configEntries: Object.entries(topicConfig(spec)).map(([name, value]) => ({ name, value })),
     }));
     try {
-      await admin.createTopics({ topics, waitForLeaders: true, timeout: 30_000 });
+      await admin.createTopics({ topics, waitForLeaders: false, timeout: 30_000 });
     } catch (error) {
       const errors = (error as { errors?: unknown[] }).errors;
-      if (Array.isArray(errors) && errors.every((e) => errorType(e) === "TOPIC_ALREADY_EXISTS")) return;
-      throw new TransportError(`creating topics ${specs.map((s) => s.name).join(", ")}: ${errorMessage(error)}`);
+      if (!(Array.isArray(errors) && errors.every((e) => errorType(e) === "TOPIC_ALREADY_EXISTS"))) {
+        throw new TransportError(`creating topics ${specs.map((s) => s.name).join(", ")}: ${errorMessage(error)}`);
+      }
+    }
+    await this.waitForLeaders(specs.map((s) => s.name));
+  }
+
+  /** Waits until every partition of the topics has a leader (metadata reaches the brokers a
+   *  moment after CreateTopics returns). */
+  private async waitForLeaders(names: readonly string[], timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const broker = await this.anyBroker();
+        const meta = await broker.metadata(names.map((n) => this.topicName(n)));
+        const ready =
+          meta.topicMetadata.length === names.length &&
+          meta.topicMetadata.every((t) => t.partitionMetadata.length > 0 && t.partitionMetadata.every((p) => p.leader >= 0));
+        if (ready) return;
+      } catch (error) {
+        const type = errorType(error);
+        if (type !== "UNKNOWN_TOPIC_OR_PARTITION" && type !== "LEADER_NOT_AVAILABLE" && !isConnectionError(error)) {
+          throw new TransportError(`waiting for the leaders of ${names.join(", ")}: ${errorMessage(error)}`);
+        }
+      }
+      if (Date.now() > deadline) throw new TransportError(`topics ${names.join(", ")} have no leaders after ${timeoutMs} ms`);
+      await sleep(Math.min(500, 25 * 2 ** attempt));
     }
   }
 
