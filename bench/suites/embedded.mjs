@@ -10,6 +10,8 @@
 //
 // Every measurement runs in a child process of its own, so each peak RSS
 // (process.resourceUsage().maxRSS) belongs to that measurement alone.
+// FLOWC_BENCH_COMPARE_DIST=<dir>: also run (a) on the runtime built in <dir> (e.g. an earlier
+// commit's `dist`), so before/after figures come from one run on the same machine load.
 // Messages: FLOWC_BENCH_MESSAGES (default 1,000,000); signup users: FLOWC_BENCH_SIGNUPS (100,000).
 import { spawnSync } from "node:child_process";
 import path from "node:path";
@@ -17,7 +19,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(here), "../..");
-const runtimeUrl = pathToFileURL(path.join(root, "dist/runtime/index.js")).href;
+// A child runs the runtime of FLOWC_BENCH_RUNTIME_DIST when set (an earlier build, to compare).
+const runtimeUrl = pathToFileURL(path.join(process.env.FLOWC_BENCH_RUNTIME_DIST ?? path.join(root, "dist"), "runtime/index.js")).href;
 
 const LANES = ["a", "b", "c"];
 const SHARDS = 10;
@@ -217,12 +220,15 @@ async function child(kind, total, delivery) {
 
 // ---- parent side -----------------------------------------------------------------------------
 
-function measure(ctx, kind, total, delivery = "") {
+function measure(ctx, kind, total, delivery = "", runtimeDist = undefined) {
   const args = [...(process.env.FLOWC_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean), here, "--child", kind, String(total), delivery];
-  const run = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", maxBuffer: 1 << 24, env: process.env });
+  const env = { ...process.env };
+  if (runtimeDist === undefined) delete env.FLOWC_BENCH_RUNTIME_DIST;
+  else env.FLOWC_BENCH_RUNTIME_DIST = runtimeDist;
+  const run = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", maxBuffer: 1 << 24, env });
   if (run.status !== 0) throw new Error(`${kind} ${delivery} failed: ${run.stderr.slice(-2000)}`);
   const result = JSON.parse(run.stdout.trim().split("\n").pop());
-  ctx.log(`${kind}${delivery ? ` (${delivery})` : ""} ${total}: ${(result.ms / 1000).toFixed(2)} s, ${Math.round(total / (result.ms / 1000))} msg/s, peak RSS ${result.maxRssMiB.toFixed(0)} MiB`);
+  ctx.log(`${kind}${delivery ? ` (${delivery})` : ""}${runtimeDist ? " [compare build]" : ""} ${total}: ${(result.ms / 1000).toFixed(2)} s, ${Math.round(total / (result.ms / 1000))} msg/s, ${result.cpuS.toFixed(1)} CPU s, peak RSS ${result.maxRssMiB.toFixed(0)} MiB`);
   return result;
 }
 
@@ -232,6 +238,8 @@ export default async function embedded(ctx) {
   const rows = [];
   const group = "embedded";
   const rate = (n, r) => n / (r.ms / 1000);
+  // Per CPU second (user + system, GC threads included): steadier than wall time on a busy machine.
+  const cpuRate = (n, r) => n / r.cpuS;
   const label = total >= 1e6 ? `${total / 1e6}M` : `${total / 1e3}k`;
 
   // (a) routing
@@ -251,7 +259,44 @@ export default async function embedded(ctx) {
       better: "higher",
       note: `${(r.ms / 1000).toFixed(1)} s, ${(r.cpuS).toFixed(1)} CPU s, peak RSS ${r.maxRssMiB.toFixed(0)} MiB`,
     });
+    rows.push({
+      group,
+      name: `copy(3)|shard(10)|merge ${label} ${delivery} per CPU s`,
+      value: cpuRate(total, r),
+      unit: "msg/CPU s",
+      baseline: { name: "hand loop", value: cpuRate(total, hand) },
+      better: "higher",
+    });
     rows.push({ group, name: `peak RSS ${label} ${delivery}`, value: r.maxRssMiB, unit: "MiB", better: "lower" });
+    const compare = process.env.FLOWC_BENCH_COMPARE_DIST;
+    if (compare) {
+      const before = measure(ctx, "routing", total, delivery, path.resolve(compare));
+      rows.push({
+        group,
+        name: `compare build ${label} ${delivery}`,
+        value: rate(total, before),
+        unit: "msg/s",
+        baseline: { name: "hand loop", value: handRate },
+        better: "higher",
+        note: `${(before.ms / 1000).toFixed(1)} s, ${before.cpuS.toFixed(1)} CPU s, peak RSS ${before.maxRssMiB.toFixed(0)} MiB`,
+      });
+      rows.push({
+        group,
+        name: `compare build ${label} ${delivery} per CPU s`,
+        value: cpuRate(total, before),
+        unit: "msg/CPU s",
+        baseline: { name: "hand loop", value: cpuRate(total, hand) },
+        better: "higher",
+      });
+      rows.push({
+        group,
+        name: `this build vs compare build ${label} ${delivery}, per CPU s`,
+        value: cpuRate(total, r),
+        unit: "msg/CPU s",
+        baseline: { name: "compare build", value: cpuRate(total, before) },
+        better: "higher",
+      });
+    }
   }
 
   // (b) the signup DAG
@@ -269,7 +314,7 @@ export default async function embedded(ctx) {
       unit: "users/s",
       baseline: { name: "hand loop", value: rate(signups, signupHand) },
       better: "higher",
-      note: `${(signup.ms / 1000).toFixed(1)} s, peak RSS ${signup.maxRssMiB.toFixed(0)} MiB, outputs ${JSON.stringify(signup.outputs)}, dead ${signup.dead}`,
+      note: `${(signup.ms / 1000).toFixed(1)} s, ${signup.cpuS.toFixed(1)} CPU s (hand ${signupHand.cpuS.toFixed(1)}), peak RSS ${signup.maxRssMiB.toFixed(0)} MiB, outputs ${JSON.stringify(signup.outputs)}, dead ${signup.dead}`,
     });
   } catch (error) {
     rows.push({ group, name: "signup.flow", value: NaN, unit: "", note: String(error.message ?? error).slice(0, 300) });
@@ -287,7 +332,7 @@ export default async function embedded(ctx) {
       unit: "msg/s",
       baseline: { name: "hand loop", value: handRate },
       better: "higher",
-      note: `${(r.ms / 1000).toFixed(1)} s`,
+      note: `${(r.ms / 1000).toFixed(1)} s, ${r.cpuS.toFixed(1)} CPU s`,
     });
     rows.push({ group, name: `peak RSS ${large / 1e6}M at-least-once`, value: r.maxRssMiB, unit: "MiB", baseline: { name: `${label} run`, value: alo.maxRssMiB }, better: "lower", note: "bounded: close to the 1M run's" });
   } else {
