@@ -10,8 +10,8 @@
  *   a node that starts a line in the printed output (a declaration, field, enum
  *   member, argument, list item, lane route, source, stage, sink or policy):
  *   before it when the comment stood on its own line, at the end of its line
- *   when the comment ended a line of code, or inside the braces or parentheses
- *   after the last item. A line comment in the middle of something printed on
+ *   when the comment ended a line of code (`prefs: { // why` stays after its
+ *   bracket), or inside the braces or parentheses after the last item. A line comment in the middle of something printed on
  *   one line (a type, an expression) moves before that line (own-line comments)
  *   or to its end (end-of-line comments).
  * - A block comment stays where it was, next to the token it touched.
@@ -27,6 +27,8 @@ export interface FlowComment {
   readonly value: string;
   leading?: boolean;
   trailing?: boolean;
+  /** A dangling comment that ends the line of its container's opening bracket: `prefs: { // why`. */
+  afterOpen?: boolean;
   printed?: boolean;
   // Set by prettier while it attaches comments.
   enclosingNode?: A.Node;
@@ -202,12 +204,44 @@ function place(comment: FlowComment, text: string, root: FlowRoot, placement: Pl
 
   if (placement === "ownLine") return placeOwnLine(comment, enclosing, following);
   // End of a line of code (or the end of the file).
+  if (followsOpeningBracket(text, comment, enclosing, preceding)) {
+    comment.afterOpen = true;
+    return add(enclosing, comment, "dangling");
+  }
   if (preceding !== undefined && endsLine(preceding)) return addTrailingLine(preceding, comment);
   if (following !== undefined && startsLine(following)) return add(following, comment, "leading");
   if (following === undefined && isContainer(enclosing)) return add(enclosing, comment, "dangling");
   const target = nearest(enclosing, endsLine);
   if (target.kind === "Document") return add(target, comment, "dangling");
   return addTrailingLine(target, comment);
+}
+
+/** The bracket that opens each container's list. */
+function openingBracket(node: AnyNode): string | undefined {
+  switch (node.kind) {
+    case "RecordType":
+    case "Enum":
+    case "LaneSink":
+    case "Pipeline":
+      return "{";
+    case "Topic":
+      return "(";
+    case "List":
+      return "[";
+    case "Call":
+      return node.args === undefined ? undefined : node.block ? "{" : "(";
+    default:
+      return undefined;
+  }
+}
+
+/** True when only spaces stand between the container's opening bracket and the comment. */
+function followsOpeningBracket(text: string, comment: FlowComment, enclosing: AnyNode, preceding: AnyNode | undefined): boolean {
+  const bracket = openingBracket(enclosing);
+  if (bracket === undefined) return false;
+  let i = comment.span.start - 1;
+  while (i >= 0 && isBlank(text[i])) i--;
+  return text[i] === bracket && (preceding === undefined || preceding.span.end <= i);
 }
 
 /** A line comment on a line of its own, before `following` (if any) inside `enclosing`. */

@@ -165,7 +165,7 @@ function printEnum(path: AstPath<A.EnumDecl>, print: Print, context: FormatConte
 
 function printTopic(path: AstPath<A.TopicDecl>, print: Print, context: FormatContext): Doc {
   const node = path.node;
-  const options = node.options.length > 0 || hasDangling(node) ? [" ", printArguments(path, print, context, "options")] : "";
+  const options = node.options.length > 0 || hasDangling(node) || commentsOf(node).some((c) => c.afterOpen) ? [" ", printArguments(path, print, context, "options")] : "";
   return ["topic ", print("name"), ": ", print("type"), options];
 }
 
@@ -193,7 +193,7 @@ function printPipeline(path: AstPath<A.PipelineDecl>, print: Print, context: For
   const next = node.stages[0] ?? node.sink;
   const userBroke = next !== undefined && context.text.slice(previousEnd(node), next.span.start).includes("\n");
   const body = group([sources, indent(rest)], { shouldBreak: node.stages.length >= 2 || userBroke });
-  return ["pipeline ", print("name"), " {", indent([hardline, body, trailingLast, danglingComments(node, context, node.sink ?? node.stages[node.stages.length - 1] ?? node.sources[node.sources.length - 1])]), hardline, "}"];
+  return ["pipeline ", print("name"), " {", openComments(node), indent([hardline, body, trailingLast, danglingComments(node, context, node.sink ?? node.stages[node.stages.length - 1] ?? node.sources[node.sources.length - 1])]), hardline, "}"];
 }
 
 /** Where the sources of a pipeline end. */
@@ -207,9 +207,11 @@ function printCall(path: AstPath<A.Call>, print: Print, context: FormatContext):
   const node = path.node;
   if (node.args === undefined) return print("name");
   if (!node.block) return [print("name"), printArguments(path, print, context, "args")];
-  if (node.args.length === 0 && !hasDangling(node)) return [print("name"), " {}"];
+  const open = openComments(node);
+  const inside = node.args.length > 0 || hasDangling(node);
+  if (!inside && open.length === 0) return [print("name"), " {}"];
   // Block arguments (split cases): always one per line.
-  return [print("name"), " {", indent([hardline, items(path, print, context, "args", hardline, hardline)]), hardline, "}"];
+  return [print("name"), " {", open, inside ? indent([hardline, items(path, print, context, "args", hardline, hardline)]) : "", hardline, "}"];
 }
 
 function printArguments(path: AstPath, print: Print, context: FormatContext, key: string): Doc {
@@ -230,11 +232,11 @@ function printBracketed(path: AstPath, print: Print, context: FormatContext, key
   const node = path.node as Commented;
   const list = (node as unknown as Record<string, readonly A.Node[]>)[key];
   const dangling = hasDangling(node);
-  if (list.length === 0 && !dangling) return brackets.open + brackets.close;
+  const open = openComments(node);
+  if (list.length === 0 && !dangling && open.length === 0) return brackets.open + brackets.close;
   const edge = brackets.padded ? line : softline;
-  return group([brackets.open, indent([edge, items(path, print, context, key, brackets.separator, softline)]), edge, brackets.close], {
-    shouldBreak: dangling || userBroke,
-  });
+  const inside = list.length > 0 || dangling ? indent([edge, items(path, print, context, key, brackets.separator, softline)]) : "";
+  return group([brackets.open, open, inside, edge, brackets.close], { shouldBreak: dangling || open.length > 0 || userBroke });
 }
 
 function printRecord(path: AstPath<A.RecordTypeNode>, print: Print, context: FormatContext, schemaBody: boolean): Doc {
@@ -268,8 +270,16 @@ function commentsOf(node: Node): FlowComment[] {
   return (node as { comments?: FlowComment[] }).comments ?? [];
 }
 
+/** Comments after a container's last item (not those after its opening bracket). */
 function hasDangling(node: Node): boolean {
-  return commentsOf(node).some((c) => !c.leading && !c.trailing);
+  return commentsOf(node).some((c) => !c.leading && !c.trailing && !c.afterOpen);
+}
+
+/** The line comment that ends the line of a container's opening bracket: `{ // why`. */
+function openComments(node: Node): Doc[] {
+  return commentsOf(node)
+    .filter((c) => c.afterOpen)
+    .flatMap((c) => [lineSuffix([" ", printComment(c)]), breakParent]);
 }
 
 /** Where a node's printed text starts: at its first leading comment, if any. */
@@ -345,7 +355,7 @@ function danglingComments(node: Node, context: FormatContext, lastItem: A.Node |
   const parts: Doc[] = [];
   let previousEnd = lastItem?.span.end;
   for (const comment of commentsOf(node)) {
-    if (comment.leading || comment.trailing) continue;
+    if (comment.leading || comment.trailing || comment.afterOpen) continue;
     if (previousEnd !== undefined) parts.push(hardline, blankLineBetween(context, previousEnd, comment.span.start) ? hardline : "");
     parts.push(printComment(comment));
     previousEnd = comment.span.end;

@@ -35,6 +35,14 @@ describe("comments", () => {
     expect(await fmt("pipeline p { a | merge(\n// why\n) -> b }")).toBe(lines("pipeline p {", "  a", "    | merge(", "        // why", "      )", "    -> b", "}"));
   });
 
+  it("keeps a line comment after an opening bracket there, and breaks the list", async () => {
+    expect(await fmt("schema U {\n  prefs: {      // nested record\n    channel: Channel\n  }\n}")).toBe(lines("schema U {", "  prefs: { // nested record", "    channel: Channel", "  }", "}"));
+    expect(await fmt("enum E { // none yet\n}")).toBe(lines("enum E { // none yet", "}"));
+    expect(await fmt("pipeline p { // body\n a | split { // cases\n x: 1 } -> b }")).toBe(
+      lines("pipeline p { // body", "  a", "    | split { // cases", "        x: 1", "      }", "    -> b", "}"),
+    );
+  });
+
   it("puts comments on a stage's line before its `|`", async () => {
     expect(await fmt("pipeline p {\n a\n // first\n | copy(x)\n /* then */\n | merge -> b }")).toBe(
       lines("pipeline p {", "  a", "    // first", "    | copy(x)", "    /* then */", "    | merge", "    -> b", "}"),
