@@ -8,7 +8,7 @@
 import type * as A from "./ast.js";
 import { DiagnosticBag, suggest } from "./diagnostics.js";
 import { resolvePath, type HandlerSymbol, type SymbolTable, type TopicSymbol } from "./resolve.js";
-import { errorType, isBool, isNumeric, isScalar, primitive, sameType, typeToString, type EnumType, type FlowType } from "./types.js";
+import { errorType, fieldsOf, isBool, isNumeric, isScalar, primitive, sameType, typeToString, type EnumType, type FlowType } from "./types.js";
 
 export const STAGES = ["copy", "filter", "split", "shard", "merge", "map", "flatMap"] as const;
 export type StageKind = (typeof STAGES)[number];
@@ -576,7 +576,12 @@ class PipelineChecker {
         const enumsWithMember = [...this.table.types.values()].filter((t): t is EnumType => t.kind === "enum" && t.members.includes(expr.name.text));
         this.bag.report("typeMismatch", this.file, expr.span, {
           expected: expected ? typeToString(expected) : "a field path (.field) or a literal",
-          found: enumsWithMember.length > 0 ? `enum member '${expr.name.text}'` : `the name '${expr.name.text}'`,
+          found:
+            enumsWithMember.length > 0
+              ? `enum member '${expr.name.text}'`
+              : fieldsOf(subject)?.some((f) => f.name === expr.name.text)
+                ? `the name '${expr.name.text}' (a field is written with a dot: .${expr.name.text})`
+                : `the name '${expr.name.text}'`,
           context: "condition",
         });
         return errorType;

@@ -31,13 +31,24 @@ const didYouMean = (p: { suggestion?: string; available?: readonly string[] }) =
 
 type Suggest = { suggestion?: string; available?: readonly string[] };
 
+/** What people coming from other languages meant by a character flow does not have. */
+const characterHints: Record<string, string> = {
+  "=": "compare with '=='; options are written name: value",
+  "!": "negate with 'not', compare with '!='",
+  "&": "join conditions with 'and'",
+  ";": "fields and arguments are separated by newlines or ','",
+  "'": "strings use double quotes",
+  "#": "comments start with //",
+};
+
 export const messages = {
   // --- FLOW1xxx: reading and parsing ---------------------------------------
   unexpectedCharacter: define<{ char: string }>({
     code: "FLOW1001",
     severity: "error",
     message: (p) => `unexpected character ${p.char}`,
-    hint: () => "names are letters, digits and '_'; strings use double quotes; comments start with //",
+    // p.char is quoted ('=', or '&&' for a run); a control character is written U+0007.
+    hint: (p) => characterHints[p.char.startsWith("'") ? p.char.charAt(1) : ""] ?? "names are letters, digits and '_'; strings use double quotes; comments start with //",
   }),
   unexpectedToken: define<{ found: string; expected: string }>({
     code: "FLOW1002",

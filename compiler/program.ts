@@ -123,7 +123,7 @@ export function createProgram(rootFiles: readonly string[], options: ProgramOpti
   const documents = [...files.values()].map((f) => f.document).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   const symbols = resolve(documents, bag, describeLocation);
   const checked = check(symbols, bag);
-  const diagnostics = sortDiagnostics(bag.items);
+  const diagnostics = withoutFollowOns(sortDiagnostics(bag.items), files);
   return {
     roots,
     files,
@@ -134,6 +134,31 @@ export function createProgram(rootFiles: readonly string[], options: ProgramOpti
     hasErrors: diagnostics.some((d) => d.severity === "error"),
     sourceOf,
   };
+}
+
+/** Checks that only repeat a syntax error: the stream the parser could not read seems to lose messages. */
+const LOSS_CODES = new Set(["FLOW3007", "FLOW3008", "FLOW3009", "FLOW3010"]);
+
+/**
+ * Drops what a syntax error makes the checker say on top of it: loss findings
+ * inside a declaration that did not parse (a pipeline cut short 'has no sink'),
+ * and 'unused topic' warnings while any declaration could not be read (the
+ * pipeline that uses the topic may be the broken one). They come back, if still
+ * true, once the syntax is fixed.
+ */
+function withoutFollowOns(list: Diagnostic[], files: ReadonlyMap<string, ParsedFile>): Diagnostic[] {
+  const syntax = list.filter((d) => d.code.startsWith("FLOW1"));
+  if (syntax.length === 0) return list;
+  // A declaration's text runs to the start of the next one: recovery may have skipped its end.
+  const broken = (d: Diagnostic) => {
+    const declarations = files.get(d.file)?.document.declarations ?? [];
+    const index = declarations.findLastIndex((decl) => decl.span.start <= d.span.start);
+    if (index < 0) return false;
+    const start = declarations[index].span.start;
+    const end = declarations[index + 1]?.span.start ?? Infinity;
+    return syntax.some((s) => s.file === d.file && start <= s.span.start && s.span.start < end);
+  };
+  return list.filter((d) => d.code !== "FLOW3002" && !(LOSS_CODES.has(d.code) && broken(d)));
 }
 
 /** Paths as people want to read them: relative to the working directory when inside it. */

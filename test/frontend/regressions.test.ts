@@ -145,6 +145,29 @@ describe("one mistake, one message", () => {
     expect(codes("schema A { x: int }\ntopic t: A\ntopic u: A\npipeline p { t | copy(a, b, a) | merge -> u }")).toEqual(["FLOW2007"]);
   });
 
+  it("a pipeline cut short by a syntax error does not also 'lose messages', nor leave topics 'unused'", () => {
+    // 't copy(a, b)' (a missing '|') also said: no sink, and topic 'u' unused.
+    expect(codes("schema A { x: int }\ntopic t: A\ntopic u: A\npipeline p { t copy(a, b) -> u }")).toEqual(["FLOW1002"]);
+    // Without the syntax error, the same findings are reported.
+    expect(codes("schema A { x: int }\ntopic t: A\ntopic u: A\npipeline p { t }")).toEqual(["FLOW3002", "FLOW3009"]);
+  });
+
+  it("a field written without its dot says how to write it", () => {
+    const [d] = checkText("schema A { x: int }\ntopic t: A\ntopic u: A\npipeline p { t | filter(x > 1) -> u }").diagnostics;
+    expect(d.message).toBe("condition: expected int, found the name 'x' (a field is written with a dot: .x)");
+  });
+
+  it("characters from other languages get a hint with flow's way", () => {
+    const hints = parseText("schema A { x: int; y: int }\npipeline p { t | filter(.x = 1 && .y != 'a') -> u }").diagnostics.map((d) => d.hint);
+    expect(hints).toEqual([
+      "fields and arguments are separated by newlines or ','",
+      "compare with '=='; options are written name: value",
+      "join conditions with 'and'",
+      "strings use double quotes",
+      "strings use double quotes",
+    ]);
+  });
+
   it("a topic named only by a failing sink is not also 'unused'", () => {
     expect(codes('schema A { x: int }\ntopic t: A\ntopic u: A\nhandler h(A) from "./h.ts"\npipeline p { t | map(h) -> u }')).toEqual(["FLOW3011"]);
   });
