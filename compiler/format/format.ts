@@ -4,7 +4,7 @@ import { parseFile } from "../build-ast.js";
 import { SourceFile } from "../source.js";
 import { syntaxDifference } from "./equivalence.js";
 import { FlowSyntaxError, FormatVerificationError } from "./errors.js";
-import plugin, { PARSER_NAME } from "./plugin.js";
+import plugin, { offerParsed, PARSER_NAME } from "./plugin.js";
 
 export interface FormatOptions {
   /** The file's path, for diagnostics. */
@@ -32,6 +32,7 @@ export async function formatFlow(text: string, options: FormatOptions = {}): Pro
 
   // Loaded on first use: commands that never format don't pay for prettier.
   const prettier = await import("prettier");
+  offerParsed(before);
   const formatted = await prettier.format(text, {
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
     filepath: file,
