@@ -442,11 +442,14 @@ class PipelineChecker {
       } else if (name === "deadLetter") {
         const v = positional[0]?.value;
         if (args.length !== 1 || v?.kind !== "Name") report(v?.span ?? policy.span, "names a topic", "deadLetter(failedRenders)");
-        else deadLetter = this.topic(v.name);
+        else {
+          deadLetter = this.topic(v.name);
+          // Dead letters are the stage's input messages, as they came in.
+          if (deadLetter) this.checkTopicCarries(deadLetter, before, v.span);
+        }
       }
     }
     void kind;
-    void before;
     return { retry, timeoutMs, concurrency, deadLetter };
   }
 
