@@ -469,13 +469,22 @@ export class WorkerInstance {
   // ---- running the handler ---------------------------------------------------------------
 
   private async slotLoop(): Promise<void> {
+    let lastYield = performance.now();
     while (this.state === "running") {
       const item = this.takeWork();
       if (item === undefined) {
         await this.work.wait();
         continue;
       }
-      await this.runItem(item);
+      // A synchronous handler settles in this turn: no promise, no microtask per message.
+      const pending = this.runItem(item);
+      if (pending !== undefined) {
+        await pending;
+      } else if (performance.now() - lastYield > 10) {
+        // Give the fetcher, the flusher and timers a turn now and then.
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
     }
   }
 
@@ -489,18 +498,38 @@ export class WorkerInstance {
     return this.retryQueue.shift();
   }
 
-  private async runItem(item: WorkItem): Promise<void> {
+  /** Runs one item; returns a promise only when the handler returned one. */
+  private runItem(item: WorkItem): Promise<void> | undefined {
     const partition = item.ps;
     partition.running++;
     const handlerIndex = this.worker.plan.handlerIndex;
     this.options.ledger.processing(this.worker.id, handlerIndex, 1);
-    let outcome: Outcome;
+    let result: Outcome | Promise<Outcome>;
     try {
-      outcome = await this.invoke(item);
-    } finally {
+      result = this.invoke(item);
+    } catch (error) {
       this.options.ledger.processing(this.worker.id, handlerIndex, -1);
       partition.running--;
+      throw error;
     }
+    if (result instanceof Promise) {
+      return result.then(
+        (outcome) => this.afterInvoke(item, outcome),
+        (error: unknown) => {
+          this.options.ledger.processing(this.worker.id, handlerIndex, -1);
+          partition.running--;
+          throw error;
+        },
+      );
+    }
+    this.afterInvoke(item, result);
+    return undefined;
+  }
+
+  private afterInvoke(item: WorkItem, outcome: Outcome): void {
+    const partition = item.ps;
+    this.options.ledger.processing(this.worker.id, this.worker.plan.handlerIndex, -1);
+    partition.running--;
     if (!this.alive) return;
     this.fault("after-handler");
     this.complete(item, outcome);
@@ -512,7 +541,8 @@ export class WorkerInstance {
     this.activity();
   }
 
-  private async invoke(item: WorkItem): Promise<Outcome> {
+  /** Calls the handler: synchronously to the outcome when it returns a plain value. */
+  private invoke(item: WorkItem): Outcome | Promise<Outcome> {
     const handler = this.worker.definition.handler!;
     const ctx = new Context(
       item.id,
@@ -525,22 +555,42 @@ export class WorkerInstance {
     );
     this.contexts.add(ctx);
     const started = performance.now();
+    let result: unknown;
     try {
-      let result: unknown = handler.run(item.value as never, ctx);
-      if (result !== null && typeof (result as PromiseLike<unknown>)?.then === "function") {
-        result = await this.withTimeout(result as PromiseLike<unknown>, ctx, handler.timeoutMs);
-      }
-      const values = handler.kind === "map" ? [result] : iterableToArray(result);
-      // Encode now so an unserialisable result fails the attempt instead of the route.
-      const encoded = values.map((v) => JSON.stringify(v) ?? "null");
-      this.options.metrics.handlerSeconds.observe({ stage: handler.stage, result: "ok" }, (performance.now() - started) / 1000);
-      return { ok: true, values, encoded };
+      result = handler.run(item.value as never, ctx);
     } catch (error) {
-      this.options.metrics.handlerSeconds.observe({ stage: handler.stage, result: "error" }, (performance.now() - started) / 1000);
-      return { ok: false, error };
-    } finally {
-      this.contexts.delete(ctx);
+      return this.failed(ctx, started, error);
     }
+    if (result !== null && typeof (result as PromiseLike<unknown>)?.then === "function") {
+      return this.withTimeout(result as PromiseLike<unknown>, ctx, handler.timeoutMs).then(
+        (value) => this.succeeded(ctx, started, value),
+        (error: unknown) => this.failed(ctx, started, error),
+      );
+    }
+    return this.succeeded(ctx, started, result);
+  }
+
+  private succeeded(ctx: Context, started: number, result: unknown): Outcome {
+    const handler = this.worker.definition.handler!;
+    let values: unknown[];
+    let encoded: string[];
+    try {
+      values = handler.kind === "map" ? [result] : iterableToArray(result);
+      // Encode now so an unserialisable result fails the attempt instead of the route.
+      encoded = values.map((v) => JSON.stringify(v) ?? "null");
+    } catch (error) {
+      return this.failed(ctx, started, error);
+    }
+    this.contexts.delete(ctx);
+    this.options.metrics.handlerSeconds.observe({ stage: handler.stage, result: "ok" }, (performance.now() - started) / 1000);
+    return { ok: true, values, encoded };
+  }
+
+  private failed(ctx: Context, started: number, error: unknown): Outcome {
+    this.contexts.delete(ctx);
+    const stage = this.worker.definition.handler!.stage;
+    this.options.metrics.handlerSeconds.observe({ stage, result: "error" }, (performance.now() - started) / 1000);
+    return { ok: false, error };
   }
 
   private withTimeout(result: PromiseLike<unknown>, ctx: Context, timeoutMs: number | undefined): Promise<unknown> {
