@@ -69,7 +69,7 @@ const buildCommand: Command = {
       const graph = result.graph!;
       const parts = [`${written.written.length} written`, `${written.unchanged.length} unchanged`, ...(written.removed.length > 0 ? [`${written.removed.length} removed`] : [])];
       stdout.write(
-        `flowc build: ${graph.pipelines.length} pipeline${graph.pipelines.length === 1 ? "" : "s"}, ${graph.workers.length} workers, ${graph.topics.length} topics -> ${shownOut} (${parts.join(", ")})\n`,
+        `flowc build: ${plural(graph.pipelines.length, "pipeline")}, ${plural(graph.workers.length, "worker")}, ${plural(graph.topics.length, "topic")} -> ${shownOut} (${parts.join(", ")})\n`,
       );
     }
     return EXIT_OK;
@@ -77,3 +77,7 @@ const buildCommand: Command = {
 };
 
 export default buildCommand;
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}

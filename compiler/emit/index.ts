@@ -53,22 +53,61 @@ export async function emit(graph: StageGraph, options: EmitOptions): Promise<Map
   // types.ts last: the workers decide which decoders exist.
   modules.set(TYPES_MODULE, { imports: new Map(), statements: types.statements() });
 
-  const files = new Map<string, string>();
-  const pending: Promise<void>[] = [];
-  for (const [file, parts] of modules) {
-    const text = assemble(project, file, head, parts);
-    pending.push(
-      prettier.format(text, PRETTIER_OPTIONS).then((formatted) => {
-        files.set(file, formatted);
-      }),
-    );
-  }
-  await Promise.all(pending);
-  const json = async (value: unknown) => prettier.format(JSON.stringify(value), { parser: "json", printWidth: 100 });
-  files.set(TOPOLOGY_FILE, await json(topologyOf(graph, options.outDir)));
-  files.set(TOPOLOGY_SCHEMA_FILE, await json(TOPOLOGY_SCHEMA));
+  const files = await formatModules([...modules].map(([file, parts]) => [file, assemble(project, file, head, parts)] as const));
+  files.set(TOPOLOGY_FILE, formatJson(topologyOf(graph, options.outDir)));
+  files.set(TOPOLOGY_SCHEMA_FILE, formatJson(TOPOLOGY_SCHEMA));
   files.set(MANIFEST, manifest([...files.keys()]));
   return new Map([...files].sort(([a], [b]) => compare(a, b)));
+}
+
+/**
+ * Formats modules with prettier. Prettier's cost is mostly per call, so the modules go
+ * through it as one text, cut at marker comments; the result is the same as formatting
+ * each alone (top-level statements are formatted independently), and a test holds it to
+ * that. Should the cut not give back every module, each is formatted alone.
+ */
+async function formatModules(modules: readonly (readonly [string, string])[]): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  // Batches of a few dozen: one call per module costs more, one call for all holds too much at once.
+  for (let start = 0; start < modules.length; start += FORMAT_BATCH) {
+    const batch = modules.slice(start, start + FORMAT_BATCH);
+    const marker = (file: string) => `// ::flowc-module ${file}::`;
+    const joined = batch.map(([file, text]) => `${marker(file)}\n${text}`).join("\n");
+    const formatted = await prettier.format(joined, PRETTIER_OPTIONS);
+    const parts = formatted.split(/^\/\/ ::flowc-module (.+)::\n/m);
+    const got = new Map<string, string>();
+    for (let i = 1; i + 1 < parts.length; i += 2) got.set(parts[i], parts[i + 1].replace(/\n+$/, "\n"));
+    const complete = got.size === batch.length && batch.every(([file]) => got.has(file));
+    for (const [file, text] of complete ? got : await formatEach(batch)) files.set(file, text);
+  }
+  return files;
+}
+
+const FORMAT_BATCH = 32;
+
+/**
+ * JSON as people write it: one member per line, and arrays or objects that fit in 100
+ * columns on one line. Stable: the same value always prints the same.
+ */
+export function formatJson(value: unknown): string {
+  const print = (v: unknown, indent: string, room: number): string => {
+    if (v === null || typeof v !== "object") return JSON.stringify(v);
+    const entries: [string | undefined, unknown][] = Array.isArray(v) ? v.map((x) => [undefined, x]) : Object.entries(v).filter(([, x]) => x !== undefined);
+    const [open, close] = Array.isArray(v) ? ["[", "]"] : ["{", "}"];
+    if (entries.length === 0) return `${open}${close}`;
+    const key = (k: string | undefined) => (k === undefined ? "" : `${JSON.stringify(k)}: `);
+    const flat = `${open}${Array.isArray(v) ? "" : " "}${entries.map(([k, x]) => `${key(k)}${JSON.stringify(x)}`).join(", ")}${Array.isArray(v) ? "" : " "}${close}`;
+    if (flat.length <= room && !flat.includes("\n")) return flat;
+    const inner = `${indent}  `;
+    return `${open}\n${entries.map(([k, x]) => `${inner}${key(k)}${print(x, inner, 100 - inner.length - key(k).length - 1)}`).join(",\n")}\n${indent}${close}`;
+  };
+  return `${print(value, "", 100)}\n`;
+}
+
+export async function formatEach(modules: readonly (readonly [string, string])[]): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for (const [file, text] of modules) files.set(file, await prettier.format(text, PRETTIER_OPTIONS));
+  return files;
 }
 
 /** One module through ts-morph: the header, sorted imports, then the statements. */
