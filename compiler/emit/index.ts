@@ -34,7 +34,7 @@ export const ENTRY_MODULE = "index.ts";
 export const TOPOLOGY_FILE = "topology.json";
 export const TOPOLOGY_SCHEMA_FILE = "topology.schema.json";
 
-export const PRETTIER_OPTIONS: prettier.Options = { parser: "typescript", printWidth: 100, trailingComma: "all", quoteProps: "consistent" };
+export const PRETTIER_OPTIONS: prettier.Options = { parser: "babel-ts", printWidth: 100, trailingComma: "all", quoteProps: "consistent" };
 
 /** Every output file, relative path -> text, sorted by path. */
 export async function emit(graph: StageGraph, options: EmitOptions): Promise<Map<string, string>> {
