@@ -131,6 +131,34 @@ describe("parser properties", () => {
   });
 });
 
+/** The tree without positions and comments: what layout must not change. */
+function shape(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(shape);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).filter(([k]) => k !== "span" && k !== "comments").map(([k, v]) => [k, shape(v)]));
+}
+
+describe("layout", () => {
+  it("whitespace and comments between tokens change neither the tree nor the diagnostics", () => {
+    const separator = fc.constantFrom(" ", "\n", "\t", "\r\n", "  /* c */ ", " // c\n", "\n\n/* a\nb */\n");
+    // Files whose text is all tokens, comments and whitespace (no stray characters or unclosed strings and comments).
+    const lexable = texts.filter((t) => !parseText(t).diagnostics.some((d) => ["FLOW1001", "FLOW1003", "FLOW1004", "FLOW1006", "FLOW1007"].includes(d.code)));
+    expect(lexable.length).toBeGreaterThan(20);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: lexable.length - 1 }), fc.infiniteStream(separator), (index, separators) => {
+        const text = lexable[index];
+        const { tokens } = lex(text);
+        const relaid = tokens.map((t) => t.image).reduce((out, image) => out + separators.next().value + image, "");
+        const a = checkText(text, besideCorpus);
+        const b = checkText(relaid, besideCorpus);
+        expect(b.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual(a.diagnostics.map((d) => `${d.code} ${d.message}`));
+        expect(shape(b.files.get(besideCorpus)!.document.declarations)).toEqual(shape(a.files.get(besideCorpus)!.document.declarations));
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
 describe("checker properties", () => {
   it("never throws on randomly mutated corpus files, and its spans are sound", () => {
     fc.assert(
