@@ -1,6 +1,6 @@
 /** Why the formatter refuses a file. Callers switch on the class, not the message. */
 import type { Diagnostic } from "../diagnostics.js";
-import { renderDiagnostics } from "../render.js";
+import { renderDiagnostic, renderDiagnostics } from "../render.js";
 import type { SourceFile } from "../source.js";
 
 /**
@@ -11,13 +11,27 @@ export class FlowSyntaxError extends Error {
   override readonly name = "FlowSyntaxError";
   readonly source: SourceFile;
   readonly diagnostics: readonly Diagnostic[];
+  /**
+   * Where the first error is, in prettier's terms (1-based lines and columns).
+   * Set when the error is raised inside prettier: its CLI then prints the
+   * message and a code frame instead of a stack trace.
+   */
+  readonly loc?: { start: { line: number; column: number }; end: { line: number; column: number } };
 
-  constructor(source: SourceFile, diagnostics: readonly Diagnostic[]) {
-    // The message carries the rendered diagnostics, so an editor that shows
-    // only the message (prettier's integrations do) still says what is wrong.
-    super(`cannot format ${source.path}: it has syntax errors\n\n${renderDiagnostics(diagnostics, () => source)}`);
+  constructor(source: SourceFile, diagnostics: readonly Diagnostic[], options: { forPrettier?: boolean } = {}) {
+    // The message carries the diagnostics, so an editor that shows only the
+    // message (prettier's integrations do) still says what is wrong. Inside
+    // prettier, which adds a code frame of the first error, one line each.
+    const rendered = options.forPrettier
+      ? diagnostics.map((d) => renderDiagnostic(d, source).split("\n")[0]).join("\n")
+      : renderDiagnostics(diagnostics, () => source);
+    super(`cannot format ${source.path}: it has syntax errors\n\n${rendered}`);
     this.source = source;
     this.diagnostics = diagnostics;
+    if (options.forPrettier && diagnostics.length > 0) {
+      const { span } = diagnostics[0];
+      this.loc = { start: source.positionAt(span.start), end: source.positionAt(Math.max(span.end, span.start + 1)) };
+    }
   }
 }
 

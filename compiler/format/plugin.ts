@@ -50,7 +50,7 @@ export const parsers: Record<string, Parser<FlowRoot>> = {
       const parsed = parsedAhead?.source.text === text ? parsedAhead : parseFile(new SourceFile(options.filepath ?? "<input>", text));
       parsedAhead = undefined;
       const errors = parsed.diagnostics.filter((d) => d.severity === "error");
-      if (errors.length > 0) throw new FlowSyntaxError(parsed.source, errors);
+      if (errors.length > 0) throw new FlowSyntaxError(parsed.source, errors, { forPrettier: true });
       return prepareRoot(parsed.document, text);
     },
     locStart: (node) => (node as unknown as Located).span.start,

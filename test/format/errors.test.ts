@@ -22,7 +22,10 @@ describe("syntax errors", () => {
     }
   });
 
-  it("refuses through prettier too", async () => {
-    await expect(prettier.format("schema {", { parser: "flowc", plugins: [prettierPlugin] })).rejects.toBeInstanceOf(FlowSyntaxError);
+  it("refuses through prettier too, with a location so prettier's CLI shows a code frame, not a stack", async () => {
+    const error = await prettier.format("topic a: A\nschema {", { parser: "flowc", plugins: [prettierPlugin], filepath: "bad.flow" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FlowSyntaxError);
+    expect((error as FlowSyntaxError).loc?.start).toEqual({ line: 2, column: 8 });
+    expect((error as Error).message).toContain("bad.flow:2:8 - error FLOW1002: expected a name, found '{'");
   });
 });
