@@ -190,15 +190,12 @@ function printPipeline(path: AstPath<A.PipelineDecl>, print: Print, context: For
   path.each((stage) => bodyLine(stage, "| "), "stages");
   if (node.sink) path.call((sink) => bodyLine(sink, "-> "), "sink");
 
+  // Like records: a body the user broke between its sources and the first `|` or `->` stays broken.
+  const sourcesEnd = node.sources[node.sources.length - 1].span.end;
   const next = node.stages[0] ?? node.sink;
-  const userBroke = next !== undefined && context.text.slice(previousEnd(node), next.span.start).includes("\n");
+  const userBroke = next !== undefined && context.text.slice(sourcesEnd, next.span.start).includes("\n");
   const body = group([sources, indent(rest)], { shouldBreak: node.stages.length >= 2 || userBroke });
-  return ["pipeline ", print("name"), " {", openComments(node), indent([hardline, body, trailingLast, danglingComments(node, context, node.sink ?? node.stages[node.stages.length - 1] ?? node.sources[node.sources.length - 1])]), hardline, "}"];
-}
-
-/** Where the sources of a pipeline end. */
-function previousEnd(node: A.PipelineDecl): number {
-  return node.sources[node.sources.length - 1].span.end;
+  return ["pipeline ", print("name"), " {", openComments(node), indent([hardline, body, trailingLast, danglingComments(node, context, last)]), hardline, "}"];
 }
 
 // --- stages and arguments --------------------------------------------------------------
