@@ -5,7 +5,7 @@
  */
 import type { CstElement, CstNode, IToken } from "chevrotain";
 import { lex } from "../grammar/lexer.js";
-import { parseChunks, splitDeclarations, type DeclarationChunk } from "../grammar/parser.js";
+import { parseChunks, splitDeclarations, type DeclarationChunk, type SyntaxProblem } from "../grammar/parser.js";
 import * as T from "../grammar/tokens.js";
 import type * as A from "./ast.js";
 import { DiagnosticBag, type Diagnostic } from "./diagnostics.js";
@@ -92,7 +92,8 @@ export function parseFile(source: SourceFile): ParsedFile {
   }
   for (const problem of parsed.problems) {
     const span = problem.atEnd ? { start: tokenSpan(problem.token).end, end: tokenSpan(problem.token).end } : tokenSpan(problem.token);
-    bag.report("unexpectedToken", file, span, { expected: problem.expected, found: problem.found });
+    const hint = syntaxHint(problem);
+    bag.report("unexpectedToken", file, span, { expected: problem.expected, found: problem.found, ...(hint ? { hint } : {}) });
   }
 
   const builder = new AstBuilder(file, bag);
@@ -104,6 +105,29 @@ export function parseFile(source: SourceFile): ParsedFile {
   declarations.sort((a, b) => a.span.start - b.span.start);
   const document: A.Document = { kind: "Document", span: { start: 0, end: text.length }, file, declarations, comments };
   return { source, document, tokens, diagnostics: dedupe(bag.items) };
+}
+
+/** The shape of the declaration, for the syntax errors people make most. */
+function syntaxHint(problem: SyntaxProblem): string | undefined {
+  const { declaration, expected, found } = problem;
+  const foundName = /^'[A-Za-z_0-9]/.test(found);
+  if (expected === "a new declaration") return "the declaration before is complete; the next starts with import, schema, enum, topic, handler or pipeline";
+  switch (declaration) {
+    case "pipeline":
+      if (expected.includes("'}'") && foundName) return "stages are joined with '|', and the sink follows '->': pipeline name { source | stage | stage -> sink }";
+      return "pipeline name { source | stage | stage -> sink }";
+    case "schema":
+      return "schema Name { field: type, optional?: type, list: [type], nested: { field: type } }";
+    case "enum":
+      return "enum Name { memberA, memberB }";
+    case "topic":
+      return "topic name: Schema (partitions: 10, key: .id)";
+    case "handler":
+      return 'handler name(Input) -> Output from "./module.ts"';
+    case "import":
+      return 'import "./other.flow"';
+  }
+  return undefined;
 }
 
 function quoteChar(text: string): string {

@@ -50,10 +50,12 @@ export const messages = {
     // p.char is quoted ('=', or '&&' for a run); a control character is written U+0007.
     hint: (p) => characterHints[p.char.startsWith("'") ? p.char.charAt(1) : ""] ?? "names are letters, digits and '_'; strings use double quotes; comments start with //",
   }),
-  unexpectedToken: define<{ found: string; expected: string }>({
+  /** `hint`: the shape of the declaration the error is in. */
+  unexpectedToken: define<{ found: string; expected: string; hint?: string }>({
     code: "FLOW1002",
     severity: "error",
     message: (p) => `expected ${p.expected}, found ${p.found}`,
+    hint: (p) => p.hint,
   }),
   unterminatedString: define({
     code: "FLOW1003",

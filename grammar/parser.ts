@@ -17,6 +17,8 @@ export interface SyntaxProblem {
   readonly atEnd: boolean;
   readonly expected: string;
   readonly found: string;
+  /** The keyword of the declaration the problem is in (`pipeline`, `schema`, ...). */
+  readonly declaration: string;
 }
 
 const describe = (token: IToken | undefined): string => {
@@ -451,7 +453,7 @@ export function parseChunks(chunks: readonly DeclarationChunk[]): ParseResult {
       // At the end of a declaration the parser saw EOF; the reader sees the next declaration.
       const next = chunks[index + 1]?.tokens[0];
       const shown = atEnd && next !== undefined ? describe(next) : found ?? describe(error.token);
-      problems.push({ token, atEnd, expected, found: shown });
+      problems.push({ token, atEnd, expected, found: shown, declaration: chunk.tokens[0].image });
     }
     declarations.push({ cst, tokens: chunk.tokens });
   }

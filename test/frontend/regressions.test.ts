@@ -172,3 +172,13 @@ describe("one mistake, one message", () => {
     expect(codes('schema A { x: int }\ntopic t: A\ntopic u: A\nhandler h(A) from "./h.ts"\npipeline p { t | map(h) -> u }')).toEqual(["FLOW3011"]);
   });
 });
+
+describe("syntax error hints", () => {
+  it("a syntax error shows the shape of its declaration", () => {
+    const hintOf = (text: string) => parseText(text).diagnostics.map((d) => d.hint);
+    expect(hintOf("schema A { x int }")).toEqual(["schema Name { field: type, optional?: type, list: [type], nested: { field: type } }"]);
+    expect(hintOf("pipeline p { t copy(a, b) -> u }")[0]).toMatch(/^stages are joined with '\|'/);
+    expect(hintOf('handler h(A) -> B "./h.ts"')).toEqual(['handler name(Input) -> Output from "./module.ts"']);
+    expect(hintOf("schema A { x: int } more")[0]).toMatch(/^the declaration before is complete/);
+  });
+});
