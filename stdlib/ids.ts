@@ -29,9 +29,26 @@ export function coordinatesId(topic: string, partition: number, offset: number):
   return `${topic}/${partition}/${offset}`;
 }
 
-// The 16 output bytes go through one Buffer so the id is a flat string (concatenating 16
-// pieces makes a rope that every Set/Map lookup of the id would have to flatten first).
-const digest = Buffer.alloc(16);
+// Hex digits as char codes. The id is made by one String.fromCharCode call, so it is a flat
+// string (concatenating 16 pieces makes a rope that every lookup of the id would have to
+// flatten first), without the round trip through a Buffer.
+const HEX = Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
+const fromCharCode = String.fromCharCode;
+
+/** The hex of four 32-bit words, each written little-endian (the reference's byte order). */
+function hexWords(a: number, b: number, c: number, d: number): string {
+  const x = HEX;
+  return fromCharCode(
+    x[(a >>> 4) & 15], x[a & 15], x[(a >>> 12) & 15], x[(a >>> 8) & 15],
+    x[(a >>> 20) & 15], x[(a >>> 16) & 15], x[(a >>> 28) & 15], x[(a >>> 24) & 15],
+    x[(b >>> 4) & 15], x[b & 15], x[(b >>> 12) & 15], x[(b >>> 8) & 15],
+    x[(b >>> 20) & 15], x[(b >>> 16) & 15], x[(b >>> 28) & 15], x[(b >>> 24) & 15],
+    x[(c >>> 4) & 15], x[c & 15], x[(c >>> 12) & 15], x[(c >>> 8) & 15],
+    x[(c >>> 20) & 15], x[(c >>> 16) & 15], x[(c >>> 28) & 15], x[(c >>> 24) & 15],
+    x[(d >>> 4) & 15], x[d & 15], x[(d >>> 12) & 15], x[(d >>> 8) & 15],
+    x[(d >>> 20) & 15], x[(d >>> 16) & 15], x[(d >>> 28) & 15], x[(d >>> 24) & 15],
+  );
+}
 
 function rotl(x: number, r: number): number {
   return (x << r) | (x >>> (32 - r));
@@ -143,9 +160,5 @@ function murmur3Hex(data: Uint8Array, length: number, seed: number): string {
   h2 = (h2 + h1) | 0;
   h3 = (h3 + h1) | 0;
   h4 = (h4 + h1) | 0;
-  digest.writeInt32LE(h1, 0);
-  digest.writeInt32LE(h2, 4);
-  digest.writeInt32LE(h3, 8);
-  digest.writeInt32LE(h4, 12);
-  return digest.toString("hex");
+  return hexWords(h1, h2, h3, h4);
 }
