@@ -155,7 +155,7 @@ export async function runKafkaStreamsPhotos({ brokers, messages, mode, prefix, c
     }
     if (!readyAt) throw new Error("Kafka Streams never reported RUNNING");
     const result = photosResult({ messages, mode, verified, startedAt, readyAt, input, peakRssBytes, cpu, extra: { implementation: "kafka-streams", config, rebalances } });
-    log(`kafka-streams ${mode}: ${messages} photos in ${result.seconds.toFixed(2)}s = ${Math.round(result.inputPerSecond)} photos/s (${result.outputs} renditions, ${result.duplicates} duplicates, startup ${result.startupSeconds.toFixed(1)}s)`);
+    log(`kafka-streams ${mode}: ${messages} photos in ${result.seconds.toFixed(2)}s = ${Math.round(result.inputPerSecond)} photos/s (${result.outputs} renditions, ${result.duplicates} duplicates, startup ${result.startupSeconds.toFixed(1)}s, CPU ${result.cpuSeconds?.toFixed(1)}s, peak RSS ${Math.round((result.peakRssBytes ?? 0) / 2 ** 20)} MiB)`);
     return result;
   } finally {
     if (child && child.exitCode === null && child.signalCode === null) {

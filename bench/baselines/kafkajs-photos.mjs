@@ -296,7 +296,7 @@ export async function runKafkajsPhotos({ brokers, messages, mode, prefix, tuning
     }
     if (!readyAt) throw new Error("kafkajs pipeline never reported ready");
     const result = photosResult({ messages, mode, verified, startedAt, readyAt, input, peakRssBytes, cpu, extra: { implementation: "kafkajs", worker: stats, tuning: t } });
-    log(`kafkajs ${mode}: ${messages} photos in ${result.seconds.toFixed(2)}s = ${Math.round(result.inputPerSecond)} photos/s (${result.outputs} renditions, ${result.duplicates} duplicates, startup ${result.startupSeconds.toFixed(1)}s)`);
+    log(`kafkajs ${mode}: ${messages} photos in ${result.seconds.toFixed(2)}s = ${Math.round(result.inputPerSecond)} photos/s (${result.outputs} renditions, ${result.duplicates} duplicates, startup ${result.startupSeconds.toFixed(1)}s, CPU ${result.cpuSeconds?.toFixed(1)}s, peak RSS ${Math.round((result.peakRssBytes ?? 0) / 2 ** 20)} MiB)`);
     return result;
   } finally {
     if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");

@@ -113,6 +113,17 @@ export default async function kafkaBaselines(ctx) {
         note: perf.length ? `fetch time only; ${Math.round(pick(perf, (r) => r.consumer.recordsPerSecond))}/s with the group join` : perfNote,
       });
       for (const [name, rs] of [["kafkajs by hand", kjs], ["Kafka Streams", ks]]) {
+        const cpu = rs.map((r) => r.cpuSeconds).filter((x) => x !== undefined);
+        if (cpu.length) {
+          rows.push({
+            group: GROUP,
+            name: `photos ${name}, ${tag}, CPU per 1,000 photos`,
+            value: (median(cpu) / messages) * 1000,
+            unit: "CPU s",
+            better: "lower",
+            note: "user + system of the pipeline process, startup included; steadier than photos/s on a busy machine",
+          });
+        }
         const rss = rs.map((r) => r.peakRssBytes).filter((x) => x !== undefined);
         if (rss.length) {
           rows.push({ group: GROUP, name: `photos ${name}, ${tag}, peak RSS`, value: mib(median(rss)), unit: "MiB", better: "lower", note: "the pipeline process (one process for all stages)" });
