@@ -22,6 +22,8 @@ export interface BuildOptions {
   /** Stop after lowering: for `flowc topics` and `flowc graph`. */
   readonly planOnly?: boolean;
   readonly cwd?: string;
+  /** Reuse unchanged formatted modules of the previous build in outDir (default true). */
+  readonly incremental?: boolean;
 }
 
 export interface BuildResult {
@@ -49,7 +51,7 @@ export async function build(roots: readonly string[], options: BuildOptions): Pr
   const planErrors = lowered.diagnostics.some((d) => d.severity === "error");
   if (planErrors || options.planOnly) return { program, diagnostics, hasErrors: planErrors, graph: lowered.graph, files: empty };
 
-  const files = await emit(lowered.graph, { outDir: options.outDir, expressionTypes: program.checked.expressionTypes });
+  const files = await emit(lowered.graph, { outDir: options.outDir, expressionTypes: program.checked.expressionTypes, incremental: options.incremental !== false });
   if (options.checkHandlers !== false) {
     const naming = new TypesEmitter(lowered.graph);
     const handlerDiagnostics = checkHandlers([...program.symbols.handlers.values()], {

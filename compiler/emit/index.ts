@@ -7,6 +7,7 @@
  * `writeBuild` writes the files (and removes generated files that are no longer
  * produced); `compareBuild` tells what differs on disk, for `flowc build --check`.
  */
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import * as prettier from "prettier";
@@ -23,6 +24,12 @@ import { emitWorker, header, type ModuleParts } from "./worker.js";
 export interface EmitOptions {
   /** Absolute path of the output directory: every path in the output is relative to it. */
   readonly outDir: string;
+  /**
+   * Reuse formatted modules of the previous build in outDir whose unformatted text is
+   * unchanged (and whose file nobody edited since): prettier runs only on what changed.
+   * The result is the same bytes either way. Default true.
+   */
+  readonly incremental?: boolean;
   /** From the checked program: what each condition's names and paths mean. */
   readonly expressionTypes: ReadonlyMap<A.Expression, ExpressionInfo>;
 }
@@ -53,10 +60,23 @@ export async function emit(graph: StageGraph, options: EmitOptions): Promise<Map
   // types.ts last: the workers decide which decoders exist.
   modules.set(TYPES_MODULE, { imports: new Map(), statements: types.statements() });
 
-  const files = await formatModules([...modules].map(([file, parts]) => [file, assemble(project, file, head, parts)] as const));
+  const unformatted = [...modules].map(([file, parts]) => [file, assemble(project, file, head, parts)] as const);
+  const previous = options.incremental === false ? new Map<string, { source: string; text: string }>() : reusable(options.outDir);
+  const reused = new Map<string, string>();
+  const sources = new Map<string, string>();
+  const toFormat: (readonly [string, string])[] = [];
+  for (const [file, text] of unformatted) {
+    const source = digest(text);
+    sources.set(file, source);
+    const before = previous.get(file);
+    if (before !== undefined && before.source === source) reused.set(file, before.text);
+    else toFormat.push([file, text]);
+  }
+  const files = await formatModules(toFormat);
+  for (const [file, text] of reused) files.set(file, text);
   files.set(TOPOLOGY_FILE, formatJson(topologyOf(graph, options.outDir)));
   files.set(TOPOLOGY_SCHEMA_FILE, formatJson(TOPOLOGY_SCHEMA));
-  files.set(MANIFEST, manifest([...files.keys()]));
+  files.set(MANIFEST, manifest(files, sources));
   return new Map([...files].sort(([a], [b]) => compare(a, b)));
 }
 
@@ -136,8 +156,51 @@ const byName = (a: string, b: string) => compare(a.toLowerCase(), b.toLowerCase(
 /** node: built-ins, then packages, then relative modules. */
 const importRank = (specifier: string) => (specifier.startsWith("node:") ? 0 : specifier.startsWith(".") ? 2 : 1);
 
-function manifest(files: string[]): string {
-  return `# Written by flowc build: the files below are generated; flowc build removes them when they are no longer produced.\n${[...files, MANIFEST].sort(compare).join("\n")}\n`;
+/** Bumped when the emitter's formatting changes in a way prettier's version does not show. */
+const FORMAT_KEY = `flowc-emit-1 prettier-${prettier.version} ${JSON.stringify(PRETTIER_OPTIONS)}`;
+
+/** A short content hash (sha256, 16 hex digits), keyed by the formatter. */
+function digest(text: string): string {
+  return createHash("sha256").update(FORMAT_KEY).update("\u0000").update(text).digest("hex").slice(0, 16);
+}
+
+/**
+ * The manifest: every generated file, with (for modules) the hash of its text before
+ * formatting and of the file as written, so the next build can reuse it.
+ */
+function manifest(files: ReadonlyMap<string, string>, sources: ReadonlyMap<string, string>): string {
+  const lines = [...files.keys(), MANIFEST].sort(compare).map((file) => {
+    const source = sources.get(file);
+    return source !== undefined ? `${file} ${source} ${digest(files.get(file)!)}` : file;
+  });
+  return `# Written by flowc build: the files below are generated; flowc build removes them when they are no longer produced.\n${lines.join("\n")}\n`;
+}
+
+function manifestEntries(outDir: string): { file: string; source?: string; written?: string }[] {
+  const file = path.join(outDir, MANIFEST);
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line !== "" && !line.startsWith("#"))
+    .map((line) => {
+      const [name, source, written] = line.split(" ");
+      return { file: name, ...(source !== undefined && written !== undefined ? { source, written } : {}) };
+    })
+    .filter((entry) => !path.isAbsolute(entry.file) && !entry.file.split("/").includes(".."));
+}
+
+/** Modules of the previous build that are on disk exactly as it wrote them. */
+function reusable(outDir: string): Map<string, { source: string; text: string }> {
+  const out = new Map<string, { source: string; text: string }>();
+  for (const entry of manifestEntries(outDir)) {
+    if (entry.source === undefined || entry.written === undefined) continue;
+    const target = path.join(outDir, entry.file);
+    if (!fs.existsSync(target)) continue;
+    const text = fs.readFileSync(target, "utf8");
+    if (digest(text) === entry.written) out.set(entry.file, { source: entry.source, text });
+  }
+  return out;
 }
 
 export interface BuildDifference {
@@ -161,13 +224,7 @@ export function compareBuild(outDir: string, files: ReadonlyMap<string, string>)
 
 /** The files a previous build wrote, from its manifest. */
 function previouslyGenerated(outDir: string): string[] {
-  const file = path.join(outDir, MANIFEST);
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, "utf8")
-    .split("\n")
-    .filter((line) => line !== "" && !line.startsWith("#"))
-    .filter((line) => !path.isAbsolute(line) && !line.split("/").includes(".."));
+  return manifestEntries(outDir).map((entry) => entry.file);
 }
 
 export interface WriteResult {

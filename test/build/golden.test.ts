@@ -29,7 +29,7 @@ describe("build goldens", () => {
   });
 
   it.each(cases)("$name", async ({ file, outDir }) => {
-    const result = await build([file], { outDir, checkHandlers: false });
+    const result = await build([file], { outDir, checkHandlers: false, incremental: false });
     expect(result.diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toEqual([]);
     if (updating) {
       writeBuild(outDir, result.files);
@@ -53,6 +53,23 @@ describe("formatting", () => {
     const modules = [...result.files].filter(([f]) => f.endsWith(".ts"));
     const alone = await formatEach(modules);
     for (const [f, text] of modules) expect(text, f).toBe(alone.get(f));
+  });
+
+  it("an incremental build gives the same bytes as a full one, and never reuses a hand-edited file", async () => {
+    const photos = cases.find((c) => c.name === "examples/photos")!;
+    const tmp = fs.mkdtempSync(path.join(root, "test/build/golden/.incremental-"));
+    try {
+      const outDir = path.join(tmp, "a", "b");
+      fs.mkdirSync(outDir, { recursive: true });
+      const full = await build([photos.file], { outDir, checkHandlers: false, incremental: false });
+      writeBuild(outDir, full.files);
+      const worker = path.join(outDir, "renderPhotos/route.worker.ts");
+      fs.writeFileSync(worker, fs.readFileSync(worker, "utf8").replace("copy(", "copy (\n"));
+      const again = await build([photos.file], { outDir, checkHandlers: false });
+      expect([...again.files]).toEqual([...full.files]);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it("generated modules say they are generated, name their source, and carry .flow lines", async () => {
