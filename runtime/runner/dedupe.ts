@@ -1,32 +1,33 @@
 import type { ConsumedRecord, ProducerRecord, Transport } from "../transport.js";
 
-// The fingerprint of the id being looked up: three 32-bit hashes of its UTF-16 code units.
-let f0 = 0;
-let f1 = 0;
-let f2 = 0;
+// The fingerprint of the id being looked up: three 32-bit hashes of its UTF-16 code units,
+// kept in a typed array (module-level number variables would box every write).
+const fp = new Int32Array(3);
 
 function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
+  return h ^ (h >>> 16);
 }
 
-/** Sets f0..f2 to a 96-bit fingerprint of `id` (murmur3-style mixing, three seeds). */
+/** Sets fp to a 96-bit fingerprint of `id` (murmur3-style mixing, three seeds). */
 function fingerprint(id: string): void {
   let a = 0x9747b28c ^ id.length;
   let b = 0x1b873593 ^ id.length;
   let c = 0x6b43a9b5 ^ id.length;
   for (let i = 0; i < id.length; i++) {
     const k = id.charCodeAt(i);
-    a = Math.imul((a << 13) | (a >>> 19), 5) + 0xe6546b64 + Math.imul(k, 0xcc9e2d51);
-    b = Math.imul((b << 15) | (b >>> 17), 5) + 0x561ccd1b + Math.imul(k, 0x85ebca6b);
-    c = Math.imul((c << 17) | (c >>> 15), 5) + 0x0bcaa747 + Math.imul(k, 0xc2b2ae35);
+    a = (Math.imul((a << 13) | (a >>> 19), 5) + (Math.imul(k, 0xcc9e2d51) ^ 0xe6546b64)) | 0;
+    b = (Math.imul((b << 15) | (b >>> 17), 5) + (Math.imul(k, 0x85ebca6b) ^ 0x561ccd1b)) | 0;
+    c = (Math.imul((c << 17) | (c >>> 15), 5) + (Math.imul(k, 0xc2b2ae35) ^ 0x0bcaa747)) | 0;
   }
-  f0 = fmix(a);
-  f1 = fmix(b ^ f0);
-  f2 = fmix(c ^ f1);
+  const x = fmix(a);
+  const y = fmix(b ^ x);
+  fp[0] = x;
+  fp[1] = y;
+  fp[2] = fmix(c ^ y);
 }
 
 /**
@@ -43,7 +44,7 @@ function fingerprint(id: string): void {
  */
 export class SeenWindow {
   /** Fingerprints by ring slot (3 words each). The slot to overwrite next holds the oldest. */
-  private readonly prints: Uint32Array;
+  private readonly prints: Int32Array;
   /**
    * Linear probing over pairs (ring slot + 1 or 0 for empty, first fingerprint word), at most
    * half full: a probe reads one cache line, not the ring.
@@ -60,17 +61,19 @@ export class SeenWindow {
     while (size < this.capacity * 2) size *= 2;
     this.table = new Int32Array(size * 2);
     this.mask = size - 1;
-    this.prints = new Uint32Array(Math.max(1, this.capacity) * 3);
+    this.prints = new Int32Array(Math.max(1, this.capacity) * 3);
   }
 
   /** The table index holding the current fingerprint, or -(the empty index it would go to) - 1. */
   private find(): number {
     const { table, prints, mask } = this;
-    const first = f0 | 0;
+    const f0 = fp[0];
+    const f1 = fp[1];
+    const f2 = fp[2];
     for (let i = f0 & mask; ; i = (i + 1) & mask) {
       const s = table[i * 2];
       if (s === 0) return -i - 1;
-      if (table[i * 2 + 1] === first) {
+      if (table[i * 2 + 1] === f0) {
         const p = (s - 1) * 3;
         if (prints[p + 1] === f1 && prints[p + 2] === f2) return i;
       }
@@ -104,15 +107,15 @@ export class SeenWindow {
       this.next = slot + 1 === this.capacity ? 0 : slot + 1;
       this.remove(slot);
       // The deletion may have moved entries: find the empty place again.
-      at = f0 & mask;
+      at = fp[0] & mask;
       while (table[at * 2] !== 0) at = (at + 1) & mask;
     }
     const p = slot * 3;
-    prints[p] = f0;
-    prints[p + 1] = f1;
-    prints[p + 2] = f2;
+    prints[p] = fp[0];
+    prints[p + 1] = fp[1];
+    prints[p + 2] = fp[2];
     table[at * 2] = slot + 1;
-    table[at * 2 + 1] = f0 | 0;
+    table[at * 2 + 1] = fp[0];
     return true;
   }
 
