@@ -52,8 +52,11 @@ export function emitExpression(expr: A.Expression, ctx: ExpressionContext): stri
     }
     case "Paren":
       return `(${emitExpression(expr.inner, ctx)})`;
-    case "Not":
+    case "Not": {
+      const inner = expr.operand.kind === "Paren" ? expr.operand.inner : expr.operand;
+      if (inner.kind === "Has") return `${pathAccess(inner.path.segments.map((s) => s.text), ctx.subject, ctx.messageType).code} === undefined`;
       return `!${wrap(expr.operand, ctx)}`;
+    }
     case "Has":
       return `${pathAccess(expr.path.segments.map((s) => s.text), ctx.subject, ctx.messageType).code} !== undefined`;
     case "In": {

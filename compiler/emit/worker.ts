@@ -217,7 +217,7 @@ class RouteEmitter {
         }
         // A merge is a fan-in: the lanes emit into one topic. Emitting under the merge's stage
         // id lets the accounting show it as one stage.
-        return `${this.comment(node)}${this.target(next, type, subject, false, next.kind === "topic" ? stage : undefined)}`;
+        return `${this.comment(node)}${this.target(next, type, subject, false, next.kind === "topic" ? stage : undefined).replace(/^\n/, "")}`;
       }
       case "map":
       case "flatMap":

@@ -57,7 +57,7 @@ export default defineWorker<Event>({
                       filter(
                         "conditions/filter.10",
                         (event) =>
-                          event.referrer?.source !== undefined || !(event.referrer !== undefined),
+                          event.referrer?.source !== undefined || event.referrer === undefined,
                         // filter.flow:35  filter((.score > 1 or .weight > 1) and (.vip == true or .vip != false))
                         filter(
                           "conditions/filter.11",

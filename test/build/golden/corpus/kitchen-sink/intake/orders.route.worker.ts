@@ -19,11 +19,10 @@ export default defineWorker<Order>({
       "intake/orders/filter",
       (order) => order.weightKg > 0 && order.weightKg < 1000.5,
       // kitchen-sink.flow:56  merge
-
       // kitchen-sink.flow:57  filter(.customer.vip or not has(.note), dropped: suspicious)
       filter(
         "intake/orders/filter.2",
-        (order) => order.customer.vip || !(order.note !== undefined),
+        (order) => order.customer.vip || order.note === undefined,
         emit("intake.merge"),
         { droppedTo: "suspicious" },
       ),
