@@ -2,7 +2,7 @@
 //
 // Rendering is simulated, but the arithmetic is real: each format has a target size and a
 // compression ratio, and the rendition's width, height and byte size follow from the photo.
-import type { HandlerContext } from "flowc/runtime";
+import { NonRetriableError, type HandlerContext } from "flowc/runtime";
 
 export type Format = "4k" | "1080p" | "gif";
 
@@ -38,7 +38,8 @@ const isFormat = (lane: string | undefined): lane is Format => lane === "4k" || 
 export function render(photo: Photo, context: HandlerContext): Rendition {
   const format = context.lane;
   if (!isFormat(format)) throw new Error(`render runs in the lanes 4k, 1080p and gif, not ${format ?? "outside a lane"}`);
-  if (photo.width <= 0 || photo.height <= 0) throw new Error(`photo ${photo.id} has no pixels (${photo.width}x${photo.height})`);
+  // Retrying cannot give a photo pixels: straight to the dead-letter topic.
+  if (photo.width <= 0 || photo.height <= 0) throw new NonRetriableError(`photo ${photo.id} has no pixels (${photo.width}x${photo.height})`);
   const spec = FORMATS[format];
   const scale = Math.min(1, spec.longSide / Math.max(photo.width, photo.height));
   const width = Math.max(1, Math.round(photo.width * scale));

@@ -3,7 +3,7 @@
 // The codes are derived from the user id and email (stable across retries, so a
 // redelivered signup gets the same code); messages are rendered from templates.
 import { createHash } from "node:crypto";
-import type { HandlerContext } from "flowc/runtime";
+import { NonRetriableError, type HandlerContext } from "flowc/runtime";
 
 export type Channel = "email" | "sms";
 
@@ -35,7 +35,7 @@ export interface Message {
 
 /** A six-digit code derived from the user: the same signup always gets the same code. */
 export function verificationFor(user: User, context: HandlerContext): Verification {
-  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(user.email)) throw new Error(`user ${user.id}: '${user.email}' is not an email address`);
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(user.email)) throw new NonRetriableError(`user ${user.id}: '${user.email}' is not an email address`);
   const digest = createHash("sha256").update(`${context.stage}\u0000${user.id}\u0000${user.email}`).digest();
   const code = String(digest.readUInt32BE(0) % 1_000_000).padStart(6, "0");
   return { userId: user.id, email: user.email, code };
@@ -66,7 +66,7 @@ export function noticeEmail(verified: Verified): Message {
 /** Texts go to the user's phone; a user who chose sms without a phone number cannot be reached. */
 export function noticeText(verified: Verified): Message {
   const { user } = verified;
-  if (user.phone === undefined) throw new Error(`user ${user.id} chose sms but has no phone number`);
+  if (user.phone === undefined) throw new NonRetriableError(`user ${user.id} chose sms but has no phone number`);
   const body = `${firstName(user)}: new this month, see the app. Reply STOP to opt out.`;
   return { userId: user.id, to: user.phone, subject: "", body: body.slice(0, 160) };
 }
