@@ -83,6 +83,23 @@ describe("lower examples/signup.flow", () => {
 });
 
 describe("lowering rules", () => {
+  it("reports a declared topic whose Kafka name the compiler plans (FLOW3013)", async () => {
+    const fs = await import("node:fs");
+    const os = await import("node:os");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flowc-clash-"));
+    try {
+      const file = path.join(dir, "clash.flow");
+      fs.writeFileSync(
+        file,
+        `schema Job { id: string }\ntopic jobs: Job\ntopic done: Job\ntopic taken: Job (name: "run.route.dlq")\npipeline run { jobs | filter(.id != "", dropped: taken) -> done }\n`,
+      );
+      const { diagnostics } = lower(createProgram([file]));
+      expect(diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual(["FLOW3013 topic name 'run.route.dlq' is also planned by the compiler for a dead-letter topic of worker 'run.route'"]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("retry tiers are the distinct exponential delays, capped", () => {
     const policy = (retries: number, initial: number, max: number) => ({ ...DEFAULT_POLICY, retry: { retries, initialBackoffMs: initial, maxBackoffMs: max } });
     expect(retryTiers(policy(10, 1000, 60_000))).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 60_000]);
