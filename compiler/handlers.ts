@@ -14,7 +14,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { Node, Project, ts, type SourceFile } from "ts-morph";
+import { FileSystemRefreshResult, Node, Project, ts, type SourceFile } from "ts-morph";
 import { createDiagnostic, suggest, type Diagnostic } from "./diagnostics.js";
 import { displayPath } from "./program.js";
 import type { HandlerSymbol } from "./resolve.js";
@@ -59,27 +59,47 @@ export function handlerModuleCandidates(modulePath: string): string[] {
   return (byExt[ext] ?? [ext]).map((e) => base + e);
 }
 
+/**
+ * One ts-morph project for every check in a process (a watch loop, the language server):
+ * TypeScript then reuses what it parsed. Files are refreshed from disk before each check.
+ */
+let project: Project | undefined;
+const virtualFiles = new Set<string>();
+
+function sharedProject(): Project {
+  if (project === undefined) {
+    project = new Project({
+      compilerOptions: {
+        strict: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        skipLibCheck: true,
+        noEmit: true,
+        allowImportingTsExtensions: true,
+        types: [],
+      },
+      skipAddingFilesFromTsConfig: true,
+      skipFileDependencyResolution: true,
+    });
+    return project;
+  }
+  for (const file of project.getSourceFiles()) {
+    if (virtualFiles.has(file.getFilePath())) continue;
+    if (file.refreshFromFileSystemSync() === FileSystemRefreshResult.Deleted) project.removeSourceFile(file);
+  }
+  return project;
+}
+
 export function checkHandlers(handlers: readonly HandlerSymbol[], options: HandlerCheckOptions): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const sorted = [...handlers].sort((a, b) => compare(a.name, b.name));
   if (sorted.length === 0) return diagnostics;
   const cwd = options.cwd ?? process.cwd();
-  const project = new Project({
-    compilerOptions: {
-      strict: true,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      skipLibCheck: true,
-      noEmit: true,
-      allowImportingTsExtensions: true,
-      types: [],
-    },
-    skipAddingFilesFromTsConfig: true,
-    skipFileDependencyResolution: true,
-  });
+  const project = sharedProject();
   const outDir = options.outDir;
-  project.createSourceFile(path.join(outDir, "types.ts"), options.typesText, { overwrite: true });
+  const typesFile = project.createSourceFile(path.join(outDir, "types.ts"), options.typesText, { overwrite: true });
+  virtualFiles.add(typesFile.getFilePath());
 
   const location = (file: SourceFile, node: Node) => {
     const { line, column } = file.getLineAndColumnAtPos(node.getStart());
@@ -145,6 +165,7 @@ export function checkHandlers(handlers: readonly HandlerSymbol[], options: Handl
   const text = [...PREAMBLE, `import type { ${[...typeNames].sort(compare).join(", ") || "Decoded"} } from "./types.js";`, ...lines].join("\n");
   const offset = PREAMBLE.length + 1;
   const probeFile = project.createSourceFile(path.join(outDir, PROBE), text, { overwrite: true });
+  virtualFiles.add(probeFile.getFilePath());
 
   const reported = new Set<string>();
   for (const diagnostic of probeFile.getPreEmitDiagnostics()) {
