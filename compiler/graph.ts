@@ -161,7 +161,7 @@ export function toMermaid(graph: StageGraph, options: GraphOptions = {}): string
   const lines = ["flowchart LR"];
   const drawn = (t: TopicPlan) => t.role !== "state" && t.role !== "retry" && (failures || t.role !== "dead-letter");
   for (const topic of graph.topics.filter(drawn)) {
-    const label = topic.partitions !== undefined ? `${topic.name}\n${topic.partitions} partitions` : topic.name;
+    const label = topic.partitions !== undefined ? `${topic.name}\n${topic.partitions} partition${topic.partitions === 1 ? "" : "s"}` : topic.name;
     lines.push(`  ${id(`topic:${topic.name}`)}[(${text(label)})]`);
   }
   for (const worker of graph.workers) {
