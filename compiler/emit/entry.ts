@@ -11,7 +11,7 @@ export function emitEntry(graph: StageGraph): ModuleParts {
   const imports = new Map<string, Set<string>>([
     ["node:fs", new Set(["readFileSync"])],
     ["node:url", new Set(["pathToFileURL"])],
-    [RUNTIME_MODULE, new Set(["startWorkers", "type PipelineOptions", "type PipelineRun", "type Topology", "type Worker"])],
+    [RUNTIME_MODULE, new Set(["kafkaTransportFromEnv", "startWorkers", "type PipelineOptions", "type PipelineRun", "type Topology", "type Worker"])],
   ]);
   const entries = graph.workers.map((w) => `${literal(w.id)}: () => import(${literal(`./${w.module.replace(/\.ts$/, ".js")}`)}),`);
   const pipelines = graph.pipelines.map((p) => `${literal(p.name)}: [${p.workers.map(literal).join(", ")}],`);
@@ -74,13 +74,24 @@ export function onlyFrom(argv: readonly string[]): string[] {
   }
   return only;
 }`,
-    `// Run as a program, not when imported: node index.js [--only <worker or pipeline>]...
+    `// Run as a program, not when imported:
+//   FLOWC_BROKERS=host:9092 node index.js [--only <worker or pipeline>]...
+// The Kafka connection comes from the environment (FLOWC_BROKERS, FLOWC_CLIENT_ID,
+// FLOWC_GROUP_PREFIX); SIGTERM or Ctrl-C stops gracefully, committing finished work.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const controller = new AbortController();
   process.once("SIGINT", () => controller.abort());
   process.once("SIGTERM", () => controller.abort());
-  start(onlyFrom(process.argv.slice(2)), { signal: controller.signal }).catch((error: unknown) => {
-    console.error(error);
+  const serve = async () => {
+    const run = await start(onlyFrom(process.argv.slice(2)), {
+      signal: controller.signal,
+      transport: kafkaTransportFromEnv(),
+    });
+    await run.done;
+    await run.transport.close();
+  };
+  serve().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
     process.exitCode = 1;
   });
 }`,

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import {
+  kafkaTransportFromEnv,
   type PipelineOptions,
   type PipelineRun,
   startWorkers,
@@ -71,13 +72,24 @@ export function onlyFrom(argv: readonly string[]): string[] {
   return only;
 }
 
-// Run as a program, not when imported: node index.js [--only <worker or pipeline>]...
+// Run as a program, not when imported:
+//   FLOWC_BROKERS=host:9092 node index.js [--only <worker or pipeline>]...
+// The Kafka connection comes from the environment (FLOWC_BROKERS, FLOWC_CLIENT_ID,
+// FLOWC_GROUP_PREFIX); SIGTERM or Ctrl-C stops gracefully, committing finished work.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const controller = new AbortController();
   process.once("SIGINT", () => controller.abort());
   process.once("SIGTERM", () => controller.abort());
-  start(onlyFrom(process.argv.slice(2)), { signal: controller.signal }).catch((error: unknown) => {
-    console.error(error);
+  const serve = async () => {
+    const run = await start(onlyFrom(process.argv.slice(2)), {
+      signal: controller.signal,
+      transport: kafkaTransportFromEnv(),
+    });
+    await run.done;
+    await run.transport.close();
+  };
+  serve().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
     process.exitCode = 1;
   });
 }
