@@ -33,8 +33,11 @@ const mib = (b) => (b === undefined ? undefined : b / 2 ** 20);
 async function workerMain({ brokers, prefix, mode, messages }) {
   const common = await import(pathToFileURL(path.join(ROOT, "bench", "baselines", "photos-common.mjs")).href);
   const { startPipeline, createKafkaTransport } = await import(pathToFileURL(path.join(ROOT, "dist", "runtime", "index.js")).href);
-  const { tsImport } = await import("tsx/esm/api");
-  const entry = await tsImport(pathToFileURL(path.join(GEN_DIR, "index.ts")).href, import.meta.url);
+  // register(), not tsImport(): tsImport's namespaced loader would give the generated workers
+  // a second copy of flowc/runtime (and of its kafkajs patches).
+  const { register } = await import("tsx/esm/api");
+  register();
+  const entry = await import(pathToFileURL(path.join(GEN_DIR, "index.ts")).href);
   const workers = await entry.load();
   const topology = entry.topology;
 
@@ -86,7 +89,8 @@ async function workerMain({ brokers, prefix, mode, messages }) {
     }
   };
 
-  const transport = createKafkaTransport({ brokers, clientId: `${prefix}flowc`, topicPrefix: prefix, transactional: mode === "exactly-once" });
+  const transport = createKafkaTransport({ brokers, clientId: `${prefix}flowc`, topicPrefix: prefix, groupPrefix: prefix, transactional: mode === "exactly-once" });
+  const profile = process.env.FLOWC_BENCH_PROFILE === "1" ? instrument(transport) : undefined;
   const launchedAt = Date.now();
   const run = startPipeline({
     workers,
@@ -128,7 +132,72 @@ async function workerMain({ brokers, prefix, mode, messages }) {
     maxRssBytes: usage.maxRSS * 1024,
     cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
     stages: summary?.stages?.map((s) => ({ ...s })),
+    profile: profile?.report(),
   };
+}
+
+/**
+ * FLOWC_BENCH_PROFILE=1: wraps the transport's producers and consumers (no runtime change) and
+ * reports per client kind: calls, records per call, and the summed time of the awaited calls.
+ */
+function instrument(transport) {
+  const stats = new Map();
+  const stat = (name) => {
+    let s = stats.get(name);
+    if (!s) stats.set(name, (s = { calls: 0, records: 0, ms: 0, maxRecords: 0 }));
+    return s;
+  };
+  const timed = (name, fn, count) =>
+    async function (...args) {
+      const s = stat(name);
+      const n = count ? count(args) : 0;
+      s.calls++;
+      s.records += n;
+      s.maxRecords = Math.max(s.maxRecords, n);
+      const t0 = performance.now();
+      try {
+        const out = await fn.apply(this, args);
+        if (name.endsWith("poll")) {
+          const got = out.reduce((a, b) => a + b.records.length, 0);
+          s.records += got;
+          s.maxRecords = Math.max(s.maxRecords, got);
+          if (got === 0) stat(`${name} (empty)`).calls++;
+        }
+        return out;
+      } finally {
+        s.ms += performance.now() - t0;
+      }
+    };
+  const producer = transport.producer.bind(transport);
+  transport.producer = async (options) => {
+    const p = await producer(options);
+    const kind = options?.transactionalId ? "txn-producer" : "producer";
+    const send = p.send.bind(p);
+    p.send = timed(`${kind}.send`, send, ([records]) => records.length);
+    if (options?.transactionalId) {
+      const transaction = p.transaction.bind(p);
+      p.transaction = async () => {
+        const t0 = performance.now();
+        const txn = await transaction();
+        stat("txn.begin").calls++;
+        stat("txn.begin").ms += performance.now() - t0;
+        txn.send = timed("txn.send", txn.send.bind(txn), ([records]) => records.length);
+        txn.sendOffsets = timed("txn.sendOffsets", txn.sendOffsets.bind(txn));
+        txn.commit = timed("txn.commit", txn.commit.bind(txn));
+        return txn;
+      };
+    }
+    return p;
+  };
+  const consumer = transport.consumer.bind(transport);
+  transport.consumer = async (options) => {
+    const c = await consumer(options);
+    const label = options.groupId.replace(/^.*renderPhotos/, "renderPhotos");
+    c.poll = timed(`consumer ${label}.poll`, c.poll.bind(c));
+    c.commit = timed(`consumer ${label}.commit`, c.commit.bind(c));
+    return c;
+  };
+  return { report: () => Object.fromEntries([...stats].map(([k, v]) => [k, { ...v, ms: Math.round(v.ms), perCall: v.calls ? +(v.records / v.calls).toFixed(1) : 0 }])) };
 }
 
 if (process.argv[2] === "--worker" && process.argv[1] === THIS_FILE) {
