@@ -13,13 +13,76 @@
  * factory (`partitionAssigners: [({ cluster }) => ...]`), which kafkajs calls while it builds
  * the consumer.
  */
-import { createRequire } from "node:module";
+import { createRequire, Module } from "node:module";
 import type * as KafkaJS from "kafkajs";
 
 const require = createRequire(import.meta.url);
 
 // kafkajs warns about its v2 partitioner on every producer unless told not to.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= "1";
+
+/** A decoded record as kafkajs' fetch decoder gives it to the aborted-record filter. */
+export interface RawFetchedMessage {
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly isControlRecord?: boolean;
+  readonly batchContext: { readonly producerId: string; readonly inTransaction: boolean };
+}
+
+const ABORT_MARKER_KEY = Buffer.from([0, 0, 0, 0]);
+
+/**
+ * Drops the records of aborted transactions from a read_committed fetch, as Kafka's Java
+ * consumer does. Replaces kafkajs' own filter, which enters at most one aborted transaction
+ * per record and assumes the broker's list is sorted: with several producers' transactions
+ * aborted in the same range (a worker killed with 10 input partitions' transactions open), it
+ * lets aborted records through, and a read_committed reader sees outputs that were never
+ * committed.
+ */
+export function filterAbortedMessages<M extends RawFetchedMessage>({
+  messages,
+  abortedTransactions,
+}: {
+  messages: M[];
+  abortedTransactions?: ReadonlyArray<{ readonly producerId: string; readonly firstOffset: string }>;
+}): M[] {
+  if (!abortedTransactions || abortedTransactions.length === 0) return messages;
+  const pending = [...abortedTransactions].sort((a, b) => {
+    const x = BigInt(a.firstOffset);
+    const y = BigInt(b.firstOffset);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  const aborted = new Set<string>();
+  let next = 0;
+  return messages.filter((message) => {
+    const offset = BigInt(message.offset);
+    while (next < pending.length && offset >= BigInt(pending[next].firstOffset)) aborted.add(String(pending[next++].producerId));
+    const context = message.batchContext as RawFetchedMessage["batchContext"] | undefined;
+    if (context === undefined) return true; // pre-0.11 message format: no transactions
+    const producerId = String(context.producerId);
+    if (message.isControlRecord) {
+      // The abort marker ends that producer's aborted transaction (markers are dropped later).
+      if (message.key !== null && Buffer.from(message.key).equals(ABORT_MARKER_KEY)) aborted.delete(producerId);
+      return true;
+    }
+    return !(context.inTransaction && aborted.has(producerId));
+  });
+}
+
+// Install the filter before kafkajs' consumer modules load (they bind it at require time).
+const filterPath = require.resolve("kafkajs/src/consumer/filterAbortedMessages.js");
+export const abortedFilterInstalled = require.cache[require.resolve("kafkajs/src/consumer/batch.js")] === undefined;
+if (abortedFilterInstalled) {
+  const m = new Module(filterPath);
+  m.filename = filterPath;
+  m.loaded = true;
+  m.exports = filterAbortedMessages;
+  require.cache[filterPath] = m;
+} else {
+  process.stderr.write(
+    "flowc: kafkajs was loaded before flowc's Kafka transport; its read_committed filter can let aborted records through (load flowc/runtime first)\n",
+  );
+}
 
 export const kafkajs = require("kafkajs") as typeof KafkaJS;
 export type { KafkaJS };

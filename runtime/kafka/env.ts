@@ -12,6 +12,8 @@ import type { KafkaLogLevel } from "./client.js";
  * | `FLOWC_TOPIC_PREFIX` | prepended to every topic name (default none) |
  * | `FLOWC_TRANSACTIONAL` | `0`/`false`: no transactions, at-least-once everywhere (default on) |
  * | `FLOWC_KAFKA_LOG_LEVEL` | kafkajs log level: nothing, error (default), warn, info, debug |
+ * | `FLOWC_KAFKA_SESSION_TIMEOUT_MS` | consumer session timeout (default 10000; the broker's minimum is 6000) |
+ * | `FLOWC_KAFKA_HEARTBEAT_MS` | consumer heartbeat interval (default 1000) |
  */
 export function kafkaTransportOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaTransportOptions {
   const brokers = env.FLOWC_BROKERS?.trim();
@@ -22,8 +24,17 @@ export function kafkaTransportOptionsFromEnv(env: NodeJS.ProcessEnv = process.en
   if (level && !levels.includes(level as KafkaLogLevel)) {
     throw new Error(`FLOWC_KAFKA_LOG_LEVEL must be one of ${levels.join(", ")}; got '${level}'`);
   }
+  const ms = (name: string): number | undefined => {
+    const raw = env[name]?.trim();
+    if (!raw) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number of milliseconds; got '${raw}'`);
+    return n;
+  };
   return {
     brokers,
+    sessionTimeoutMs: ms("FLOWC_KAFKA_SESSION_TIMEOUT_MS"),
+    heartbeatIntervalMs: ms("FLOWC_KAFKA_HEARTBEAT_MS"),
     clientId: env.FLOWC_CLIENT_ID?.trim() || undefined,
     groupPrefix: env.FLOWC_GROUP_PREFIX ?? undefined,
     topicPrefix: env.FLOWC_TOPIC_PREFIX ?? undefined,

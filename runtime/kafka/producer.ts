@@ -1,5 +1,7 @@
 /**
- * Producers over kafkajs. A plain producer sends with acks=all. A transactional producer is a
+ * Producers over kafkajs. A plain producer is idempotent and sends with acks=all (kafkajs
+ * resends a whole request when one partition in it fails; sequence numbers let the broker drop
+ * the copies). A transactional producer is a
  * kafkajs producer with `transactionalId`, `idempotent: true` and `maxInFlightRequests: 1`
  * (kafkajs' documented settings for exactly-once; one send at a time also avoids the
  * OUT_OF_ORDER_SEQUENCE_NUMBER kafkajs can hit with overlapping sends, kafkajs #598). It is
@@ -88,7 +90,10 @@ export class KafkaProducer implements Producer {
   static async open(host: ProducerHost, transactionalId: string | undefined): Promise<KafkaProducer> {
     const kp =
       transactionalId === undefined
-        ? host.kafka.producer({ allowAutoTopicCreation: false, retry: host.retry })
+        ? // Idempotent: kafkajs resends a whole produce request when one partition in it fails
+          // (a leader moving, a topic just created), and without sequence numbers the
+          // partitions that had succeeded would get their records twice.
+          host.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: host.retry })
         : host.kafka.producer({
             transactionalId,
             idempotent: true,
