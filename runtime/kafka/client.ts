@@ -255,6 +255,8 @@ export function isConnectionError(error: unknown): boolean {
     name === "KafkaJSRequestTimeoutError" ||
     name === "KafkaJSBrokerNotFound" ||
     name === "KafkaJSLockTimeout" ||
+    name === "KafkaJSGroupCoordinatorNotFound" ||
+    name === "KafkaJSNoBrokerAvailableError" ||
     name === "KafkaJSNumberOfRetriesExceeded" ||
     (error as { code?: string } | undefined)?.code === "ECONNREFUSED"
   );

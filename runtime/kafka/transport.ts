@@ -6,6 +6,7 @@
 import { hostname } from "node:os";
 import {
   Batch,
+  COORDINATOR_ERRORS,
   errorMessage,
   errorType,
   isConnectionError,
@@ -233,9 +234,7 @@ export class KafkaTransport implements Transport, ConsumerHost, ProducerHost {
           type === "NOT_LEADER_OR_FOLLOWER" ||
           type === "REQUEST_TIMED_OUT" ||
           type === "NOT_CONTROLLER" ||
-          type === "COORDINATOR_LOAD_IN_PROGRESS" ||
-          type === "COORDINATOR_NOT_AVAILABLE" ||
-          type === "NOT_COORDINATOR";
+          (type !== undefined && COORDINATOR_ERRORS.has(type));
         if (!retriable || attempt >= 15 || this.closed) throw new TransportError(`${what}: ${errorMessage(error)}`);
         await sleep(Math.min(2_000, 100 * 2 ** attempt));
         const reader = await this.reader?.catch(() => undefined);

@@ -13,6 +13,8 @@
  * (its handler error is not retriable), every malformed record in the route's, and in = out + dead at every stage.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// @ts-expect-error: a plain ESM script without type declarations.
+import { ensureKafka, resetKafka, stopKafka } from "../../scripts/kafka-broker.mjs";
 import { buildPhotos, PhotosRun, removeBuild, type PhotosBuild, type Verification } from "./support/photos-harness.js";
 import { deleteByPrefix, kafka, reportSkip } from "./helpers.js";
 
@@ -56,8 +58,8 @@ describe.skipIf(!kafka.available)(`fault tests on Kafka ${kafka.version}: photos
     if (build) removeBuild(build);
   });
 
-  const newRun = (brokers = kafka.brokers) => {
-    const run = new PhotosRun(build, { brokers, messages: MESSAGES, poisonEvery: POISON_EVERY, malformedEvery: MALFORMED_EVERY, delivery: "exactly-once", log });
+  const newRun = (brokers = kafka.brokers, extra: { maxCrashes?: number } = {}) => {
+    const run = new PhotosRun(build, { brokers, messages: MESSAGES, poisonEvery: POISON_EVERY, malformedEvery: MALFORMED_EVERY, delivery: "exactly-once", log, ...extra });
     runs.push(run);
     return run;
   };
@@ -112,6 +114,33 @@ describe.skipIf(!kafka.available)(`fault tests on Kafka ${kafka.version}: photos
       await run.stop("c");
       run.spawn("d");
       await finish(run);
+    },
+    900_000,
+  );
+
+  it(
+    "the broker stopped and started again mid-run",
+    async () => {
+      // A broker of its own: stopping the shared one would fail the suites running beside this.
+      const port = Number(process.env.FLOWC_FAULT_KAFKA_PORT ?? 19492);
+      const brokerLog = (line: string) => log(`broker ${port}: ${line}`);
+      const broker = await ensureKafka({ port, version: kafka.version, log: brokerLog });
+      try {
+        const run = newRun(broker.brokers, { maxCrashes: 200 });
+        await run.setup();
+        run.spawn("a");
+        run.spawn("b");
+        await run.waitFor(0.35, 300_000);
+        run.log(`stopping the broker at ${run.progressDistinct} renditions`);
+        await stopKafka({ port, version: kafka.version, log: brokerLog });
+        await new Promise((r) => setTimeout(r, 5_000));
+        run.log("starting the broker again");
+        await ensureKafka({ port, version: kafka.version, log: brokerLog });
+        await finish(run);
+      } finally {
+        await stopKafka({ port, version: kafka.version, log: brokerLog }).catch(() => {});
+        await resetKafka({ port, version: kafka.version, log: brokerLog }).catch(() => {});
+      }
     },
     900_000,
   );

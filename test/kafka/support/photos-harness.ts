@@ -126,6 +126,8 @@ export interface FaultRunOptions {
   readonly log?: (line: string) => void;
   /** Environment for the worker processes (session timeout, in-flight bound...). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Worker process exits (restarted) tolerated before the run counts as broken (default 20). */
+  readonly maxCrashes?: number;
 }
 
 export interface Verification {
@@ -328,7 +330,7 @@ export class PhotosRun {
     const deadline = Date.now() + timeoutMs;
     let lastLog = 0;
     while (this.fraction < fraction) {
-      if (this.crashes > 20) throw new Error(`worker processes keep dying (${this.crashes} exits): ${this.events.slice(-5).join("; ")}`);
+      if (this.crashes > (this.options.maxCrashes ?? 20)) throw new Error(`worker processes keep dying (${this.crashes} exits): ${this.events.slice(-5).join("; ")}`);
       if (Date.now() > deadline) throw new Error(`only ${this.progressDistinct} of ${this.expectedRenditions} renditions after ${timeoutMs} ms (waiting for ${fraction})`);
       if (Date.now() - lastLog > 5000) {
         lastLog = Date.now();
