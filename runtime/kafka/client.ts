@@ -70,15 +70,21 @@ export function filterAbortedMessages<M extends RawFetchedMessage>({
 }
 
 // Install the filter before kafkajs' consumer modules load (they bind it at require time).
+const FIXED = Symbol.for("flowc.kafka.filterAbortedMessages");
+(filterAbortedMessages as unknown as Record<symbol, boolean>)[FIXED] = true;
 const filterPath = require.resolve("kafkajs/src/consumer/filterAbortedMessages.js");
-export const abortedFilterInstalled = require.cache[require.resolve("kafkajs/src/consumer/batch.js")] === undefined;
-if (abortedFilterInstalled) {
+const batchLoaded = require.cache[require.resolve("kafkajs/src/consumer/batch.js")] !== undefined;
+if (!batchLoaded) {
   const m = new Module(filterPath);
   m.filename = filterPath;
   m.loaded = true;
   m.exports = filterAbortedMessages;
   require.cache[filterPath] = m;
-} else {
+}
+/** Whether kafkajs in this process uses a corrected filter (ours, or another flowc copy's). */
+export const abortedFilterInstalled =
+  !batchLoaded || (require.cache[filterPath]?.exports as Record<symbol, boolean> | undefined)?.[FIXED] === true;
+if (!abortedFilterInstalled) {
   process.stderr.write(
     "flowc: kafkajs was loaded before flowc's Kafka transport; its read_committed filter can let aborted records through (load flowc/runtime first)\n",
   );
