@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { build } from "../../compiler/emit/build.js";
 import { renderDiagnostics } from "../../compiler/render.js";
 import { listDeadLetters, replayDeadLetters, type DeadLetter, type Transport } from "../../runtime/index.js";
+import { formatTable } from "../table.js";
 import { EXIT_OK, EXIT_PROGRAM_ERRORS, EXIT_USAGE, UsageError, type Command } from "../command.js";
 
 const USAGE = [
@@ -33,10 +34,7 @@ function table(letters: readonly DeadLetter[]): string {
     `${d.original.topic}/${d.original.partition}/${d.original.offset}`,
     truncate(d.error.replace(/\s+/g, " "), 60),
   ]);
-  const header = ["dead letter", "stage", "reason", "attempts", "failed on", "error"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  return formatTable(["dead letter", "stage", "reason", "attempts", "failed on", "error"], rows).join("\n");
 }
 
 /** The dead-letter topics of a program's plan. */

@@ -2,16 +2,10 @@
  * What `flowc run` shows: live progress per stage (redrawn in place on a
  * terminal, plain lines otherwise) and the final accounting table.
  */
+import { formatTable } from "../table.js";
 import type { Progress, RunSummary, StageReport } from "../../runtime/index.js";
 
 const n = (value: number) => value.toLocaleString("en-US");
-
-function table(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
-}
 
 const NUMERIC = new Set([2, 3, 4, 5, 6, 7, 8]);
 
@@ -22,7 +16,7 @@ function stageRows(stages: readonly StageReport[]): string[][] {
 }
 
 export function stageTable(stages: readonly StageReport[]): string[] {
-  return table(["stage", "kind", "in", "out", "dropped", "retried", "dead", "in flight", "duplicates"], stageRows(stages), NUMERIC);
+  return formatTable(["stage", "kind", "in", "out", "dropped", "retried", "dead", "in flight", "duplicates"], stageRows(stages), NUMERIC);
 }
 
 export function progressLines(progress: Progress): string[] {
