@@ -992,6 +992,11 @@ export class WorkerInstance {
   }
 
   private async closeAll(): Promise<void> {
+    // A killed process's last requests reach the broker long before its group session times
+    // out. Leaving the group while a flush is still in flight would hand the partitions to a
+    // new owner that reads the dedupe state before this flush's marks land, and both would
+    // count the same message.
+    while (this.flushing) await this.flushDone.wait();
     const closing: Array<Promise<void>> = [];
     if (this.consumer) closing.push(this.consumer.close());
     if (this.producer) closing.push(this.producer.close());
