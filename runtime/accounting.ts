@@ -24,6 +24,12 @@ export function checkSettledCounts(workerId: string, plan: WorkerPlan, counts: F
   }
   const at = (index: number, field: number) => counts[index * FIELDS + field];
   const route = plan.route;
+  if (route === undefined) {
+    // Effect-only: the handler's results go nowhere.
+    if (produced !== 0) violations.push(`${workerId}: an effect-only worker produced ${produced} records`);
+    if (violations.length > 0) throw new ConservationError(violations);
+    return;
+  }
   const handed = plan.handlerIndex >= 0 ? at(plan.handlerIndex, Field.out) : at(plan.decodeIndex, Field.out);
   if (at(route.rootIndex, Field.in) !== handed) {
     violations.push(`${workerId}: the route took in ${at(route.rootIndex, Field.in)} values but was handed ${handed}`);
@@ -113,13 +119,13 @@ export class Ledger {
       } else if (stage.kind !== entry.kind || stage.lanes !== entry.lanes) {
         throw new Error(`stage '${entry.stage}' is a ${stage.kind} in one worker and a ${entry.kind} in '${worker.id}'`);
       }
-      const topic = worker.plan.route.emitTopics.get(entry.index);
+      const topic = worker.plan.route?.emitTopics.get(entry.index);
       if (topic !== undefined) {
         if (stage.topic !== undefined && stage.topic !== topic) {
           throw new Error(`emit stage '${entry.stage}' goes to '${stage.topic}' and to '${topic}'`);
         }
         stage.topic = topic;
-        if (worker.plan.route.hedgedEmitIndexes.includes(entry.index)) stage.hedged = true;
+        if (worker.plan.route?.hedgedEmitIndexes.includes(entry.index)) stage.hedged = true;
       }
       stage.workers.add(worker.id);
       slots.push(stage);

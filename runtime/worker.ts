@@ -34,8 +34,12 @@ export interface WorkerDefinition<In, Out = In> {
   readonly input: InputSpec<In>;
   /** The map/flatMap stage. Without one, `route` receives the decoded input (then Out = In). */
   readonly handler?: HandlerSpec<In, Out>;
-  /** Without a handler, Out is In. (NoInfer: Out comes from the handler, never the route.) */
-  readonly route: Route<NoInfer<Out>>;
+  /**
+   * Where results go. Without a handler, Out is In. (NoInfer: Out comes from the handler, never
+   * the route.) A map handler without a route is effect-only: it ends its pipeline, its result
+   * is ignored and nothing is emitted.
+   */
+  readonly route?: Route<NoInfer<Out>>;
   /** Dead-letter topic (default `<id>.dlq`): malformed input, exhausted retries, route errors. */
   readonly deadLetter?: string;
   /** Retry topics, one per backoff tier: retry n waits on `retryTopics[min(n, length) - 1]`.
@@ -68,7 +72,8 @@ export interface WorkerPlan {
   readonly decodeIndex: number;
   /** -1 without a handler. */
   readonly handlerIndex: number;
-  readonly route: CompiledRoute;
+  /** Undefined for an effect-only worker (a handler and no route). */
+  readonly route: CompiledRoute | undefined;
   /** The handler's part of every output id's derivation step. */
   readonly handlerStep: string;
 }
@@ -100,6 +105,10 @@ export function defineWorker<In, Out = In>(definition: WorkerDefinition<In, Out>
     problems.push(`handler allows ${attempts} attempts but the worker has no retryTopics`);
   }
   if (d.handler === undefined && retryTopics.length > 0) problems.push("retryTopics need a handler");
+  if (d.route === undefined && d.handler === undefined) problems.push("a worker without a handler needs a route");
+  if (d.route === undefined && d.handler !== undefined && d.handler.kind !== "map") {
+    problems.push("a flatMap handler needs a route (only a map handler can end a pipeline)");
+  }
   if (retryTopics.some((t) => !nonEmpty(t))) problems.push("retryTopics must be non-empty strings");
   const id = d.id;
   const inputTopic = d.input?.topic;
@@ -116,11 +125,16 @@ export function defineWorker<In, Out = In>(definition: WorkerDefinition<In, Out>
     const decodeIndex = table.register(`${id}/decode`, "decode");
     const handler = d.handler;
     const handlerIndex = handler === undefined ? -1 : table.register(handler.stage, handler.kind);
-    routeNode(d.route as Route<never>);
-    const route = compileRoute(d.route as Route<never>, table);
     const handlerStep = handler === undefined ? "" : handler.lane === undefined ? handler.stage : `${handler.stage}[${handler.lane}]`;
-    plan = { table, decodeIndex, handlerIndex, route, handlerStep };
-    outputs = routeOutputs(d.route as Route<never>);
+    if (d.route === undefined) {
+      plan = { table, decodeIndex, handlerIndex, route: undefined, handlerStep };
+      outputs = new Map();
+    } else {
+      routeNode(d.route as Route<never>);
+      const route = compileRoute(d.route as Route<never>, table);
+      plan = { table, decodeIndex, handlerIndex, route, handlerStep };
+      outputs = routeOutputs(d.route as Route<never>);
+    }
   } catch (error) {
     if (error instanceof RouteDefinitionError) throw new WorkerDefinitionError(`worker '${id}': ${error.message}`);
     throw new WorkerDefinitionError(`worker '${id}': ${(error as Error).message}`);

@@ -574,6 +574,12 @@ export class WorkerInstance {
     const handler = this.worker.definition.handler!;
     let values: unknown[];
     let encoded: string[];
+    if (this.worker.plan.route === undefined) {
+      // Effect-only: the result goes nowhere; the attempt succeeded.
+      this.contexts.delete(ctx);
+      this.options.metrics.handlerSeconds.observe({ stage: handler.stage, result: "ok" }, (performance.now() - started) / 1000);
+      return { ok: true, values: [result], encoded: [] };
+    }
     try {
       values = handler.kind === "map" ? [result] : iterableToArray(result);
       // Encode now so an unserialisable result fails the attempt instead of the route.
@@ -633,7 +639,7 @@ export class WorkerInstance {
       c[h + Field.completed]++;
       c[h + Field.out] += outcome.values.length;
       const single = handler.kind === "map";
-      for (let i = 0; i < outcome.values.length; i++) {
+      for (let i = 0; i < outcome.encoded.length; i++) {
         const prefix = single ? `${w.plan.handlerStep}>` : `${w.plan.handlerStep}#${i}>`;
         this.route(ps, item.record, item.id, outcome.values[i], outcome.encoded[i], prefix);
       }
@@ -684,7 +690,7 @@ export class WorkerInstance {
     scope.hedge = record.headers[Headers.hedge];
     scope.emissions = ps.outputs;
     scope.failures = this.failures;
-    this.worker.plan.route.run(scope, record.key);
+    this.worker.plan.route!.run(scope, record.key);
   }
 
   /**
