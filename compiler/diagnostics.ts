@@ -305,10 +305,12 @@ export const messages = {
     message: (p) => `'${p.module}' does not export a function '${p.handler}'`,
     hint: didYouMean,
   }),
-  handlerSignatureMismatch: define<{ handler: string; problem: string; location: string }>({
+  /** `hint`: how to fix a mismatch the handler check recognises (a mutable array parameter). */
+  handlerSignatureMismatch: define<{ handler: string; problem: string; location: string; hint?: string }>({
     code: "FLOW4003",
     severity: "error",
     message: (p) => `handler '${p.handler}' (${p.location}) ${p.problem}`,
+    hint: (p) => p.hint,
   }),
 } as const;
 

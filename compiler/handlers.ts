@@ -186,9 +186,27 @@ export function checkHandlers(handlers: readonly HandlerSymbol[], options: Handl
           : owner.check === "arity"
             ? "takes more than a message and a context: a handler is called as (message, context)"
             : `cannot take the handler context as its second argument: ${detail}`;
-    diagnostics.push(createDiagnostic("handlerSignatureMismatch", handler.file, handler.decl.span, { handler: handler.name, problem, location: owner.probe.location }));
+    const hint = owner.check === "argument" && hasCode(diagnostic.compilerObject.messageText, READONLY_TO_MUTABLE) ? READONLY_HINT : undefined;
+    diagnostics.push(
+      createDiagnostic("handlerSignatureMismatch", handler.file, handler.decl.span, { handler: handler.name, problem, location: owner.probe.location, ...(hint !== undefined ? { hint } : {}) }),
+    );
   }
   return diagnostics;
+}
+
+/** TS4104: "The type 'readonly X[]' is 'readonly' and cannot be assigned to the mutable type 'X[]'". */
+const READONLY_TO_MUTABLE = 4104;
+
+/**
+ * The generated types are readonly on purpose: a decoded message is the handler's to read, not
+ * to change. TypeScript refuses a handler whose parameter declares a mutable array; say why
+ * and what to write instead.
+ */
+const READONLY_HINT = "flowc's message types are readonly (a decoded message is not the handler's to change): declare the parameter's arrays readonly, `readonly T[]`";
+
+function hasCode(message: string | ts.DiagnosticMessageChain, code: number): boolean {
+  if (typeof message === "string") return false;
+  return message.code === code || (message.next ?? []).some((next) => hasCode(next, code));
 }
 
 /** The innermost, most specific line of a TypeScript message chain, with the outermost for context. */

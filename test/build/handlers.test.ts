@@ -60,6 +60,21 @@ describe("handler checks", () => {
     expect(text).toContain('5 | handler thumb(Photo) -> Thumb from "./handlers.ts"');
   });
 
+  it("says why a handler that takes mutable arrays is refused, and how to fix it", async () => {
+    const mutable = `export function thumb(photo: { id: string; tags: string[] }): { photoId: string; bytes: number } {\n  return { photoId: photo.id, bytes: photo.tags.length };\n}\n`;
+    const { list, text } = await check(mutable);
+    expect(list.map((d) => d.code)).toEqual(["FLOW4003"]);
+    expect(list[0].message).toContain("cannot take a Photo as its argument");
+    expect(list[0].message).toContain("is 'readonly' and cannot be assigned to the mutable type 'string[]'");
+    expect(list[0].hint).toMatch(/readonly \(a decoded message is not the handler's to change\): declare the parameter's arrays readonly, `readonly T\[\]`/);
+    expect(text).toContain("hint: flowc's message types are readonly");
+    // The fix the hint gives is accepted.
+    expect((await check(mutable.replace("tags: string[]", "tags: readonly string[]"))).list).toEqual([]);
+    // Other argument mismatches get no such hint.
+    const wrong = await check(`export function thumb(photo: { id: number }): { photoId: string; bytes: number } {\n  return { photoId: String(photo.id), bytes: 0 };\n}\n`);
+    expect(wrong.list[0].hint).toBeUndefined();
+  });
+
   it("reports a wrong return type", async () => {
     const { list } = await check(GOOD_TYPES + `export function thumb(photo: Photo) { return { photoId: photo.id, bytes: "big" }; }`);
     expect(list.map((d) => d.code)).toEqual(["FLOW4003"]);

@@ -9,16 +9,6 @@ import { build } from "../../compiler/emit/build.js";
 import { buildCases, filesUnder, rel, typecheck } from "./helpers.js";
 import path from "node:path";
 
-/**
- * Programs whose generated code cannot type-check yet, and why. Each entry is a test that
- * is expected to fail: when the cause is fixed it passes, and the entry must go.
- */
-const KNOWN: Record<string, string> = {
-  // The corpus handlers take mutable arrays (Order.lines) where the generated types are
-  // readonly, so TypeScript rejects them (and so does the handler check, FLOW4003).
-  "corpus/kitchen-sink": "test/corpus/valid/handlers/shop.ts takes mutable arrays",
-};
-
 const cases = buildCases();
 const files = cases.flatMap((c) => filesUnder(c.outDir).filter((f) => f.endsWith(".ts")).map((f) => path.join(c.outDir, f)));
 let diagnostics: Map<string, string[]> = new Map();
@@ -32,8 +22,7 @@ const diagnosticsOf = (outDir: string, handlerFiles: readonly string[]) => {
 
 describe("generated code type-checks against the runtime", () => {
   for (const c of cases) {
-    const test = KNOWN[c.name] !== undefined ? it.fails : it;
-    test(`${c.name}${KNOWN[c.name] ? ` (known: ${KNOWN[c.name]})` : ""}`, async () => {
+    it(c.name, async () => {
       const result = await build([c.file], { outDir: c.outDir, checkHandlers: false });
       const handlers = [...result.program.symbols.handlers.values()].map((h) => h.modulePath);
       expect(filesUnder(c.outDir).length, `${rel(c.outDir)} is empty: run UPDATE_GOLDEN=1 npx vitest run test/build`).toBeGreaterThan(0);
@@ -44,8 +33,7 @@ describe("generated code type-checks against the runtime", () => {
 
 describe("handler checks pass for every program", () => {
   for (const c of cases) {
-    const test = c.name === "corpus/kitchen-sink" ? it.fails : it;
-    test(c.name, async () => {
+    it(c.name, async () => {
       const result = await build([c.file], { outDir: c.outDir });
       expect(result.diagnostics.filter((d) => d.code.startsWith("FLOW4")).map((d) => d.message)).toEqual([]);
     });

@@ -10,7 +10,8 @@ export interface Money {
 export interface Order {
   id: string;
   customer: { id: string; email: string; phone?: string; vip: boolean };
-  lines: { sku: string; quantity: number; price: Money }[];
+  // Readonly: a decoded message is the handler's to read, not to change.
+  lines: readonly { sku: string; quantity: number; price: Money }[];
   priority: Priority;
   placedAt: string;
   note?: string;
