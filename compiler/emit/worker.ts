@@ -96,6 +96,15 @@ export function emitWorker(worker: WorkerPlan, ctx: WorkerEmitContext): ModulePa
   if (worker.route !== undefined) {
     const subject = subjectName(outputType);
     lines.push(`route: ${routeEmitter.target(worker.route, outputType, subject, true)},`);
+  } else if (handlerNode?.kind === "map") {
+    // Effect-only: without a route the runtime ignores the handler's result and emits nothing.
+    // Exactly-once covers only what is written to Kafka; for effects elsewhere a transaction
+    // buys nothing, so the worker does without one (docs/runtime.md, "Effect-only workers").
+    const name = handlerNode.handler.name;
+    lines.push(`// Effect-only (no route): ${name} acts outside Kafka, where a transaction cannot undo it,\n// so this worker runs at-least-once even in an exactly-once run.`);
+    lines.push(`delivery: "at-least-once",`);
+  } else {
+    throw new Error(`emit: worker ${worker.id} has neither a route nor a map handler`);
   }
 
   const doc = workerDoc(worker, ctx);
@@ -109,11 +118,14 @@ ${lines.join("\n")}
 function workerDoc(worker: WorkerPlan, ctx: WorkerEmitContext): string {
   const handler = worker.handler !== undefined ? ctx.index.node(worker.handler) : undefined;
   const pipeline = ctx.index.graph.pipelines.find((p) => p.name === worker.pipeline)!;
+  const writes = worker.emits.length > 0 ? `; writes ${worker.emits.join(", ")}.` : ".";
   const sentences = [
     `Worker ${worker.id} of pipeline ${worker.pipeline} (${where(pipeline.origin)}${worker.lane !== undefined ? `, lane ${worker.lane}` : ""}).`,
-    handler !== undefined && (handler.kind === "map" || handler.kind === "flatMap")
-      ? `Reads ${worker.input} and runs ${handler.kind}(${handler.handler.name}) on every message${worker.emits.length > 0 ? `; writes ${worker.emits.join(", ")}.` : "."}`
-      : `Reads ${worker.input}${worker.emits.length > 0 ? `; writes ${worker.emits.join(", ")}.` : "."}`,
+    handler === undefined || (handler.kind !== "map" && handler.kind !== "flatMap")
+      ? `Reads ${worker.input}${writes}`
+      : worker.route === undefined
+        ? `Reads ${worker.input} and runs ${handler.kind}(${handler.handler.name}) on every message for its effects: the result is ignored and nothing is written.`
+        : `Reads ${worker.input} and runs ${handler.kind}(${handler.handler.name}) on every message${writes}`,
   ];
   return `/**\n${sentences.flatMap((s) => wrapText(s, 96)).map((line) => ` * ${line}`).join("\n")}\n */`;
 }

@@ -6,7 +6,8 @@ import { decodeThumbnail, type Thumbnail } from "../types.js";
 
 /**
  * Worker publishing.publish of pipeline publishing (handlers.flow:32).
- * Reads thumbnails and runs map(publish) on every message.
+ * Reads thumbnails and runs map(publish) on every message for its effects: the result is ignored
+ * and nothing is written.
  */
 export default defineWorker<Thumbnail, void>({
   id: "publishing.publish",
@@ -26,4 +27,7 @@ export default defineWorker<Thumbnail, void>({
   ],
   deadLetter: "publishing.publish.dlq",
   stateTopic: "publishing.publish.state",
+  // Effect-only (no route): publish acts outside Kafka, where a transaction cannot undo it,
+  // so this worker runs at-least-once even in an exactly-once run.
+  delivery: "at-least-once",
 });

@@ -6,7 +6,8 @@ import { decodeParcel, type Parcel } from "../types.js";
 
 /**
  * Worker callCourier.notifyCarrier of pipeline callCourier (kitchen-sink.flow:95).
- * Reads courierParcels and runs map(notifyCarrier) on every message.
+ * Reads courierParcels and runs map(notifyCarrier) on every message for its effects: the result is
+ * ignored and nothing is written.
  */
 export default defineWorker<Parcel, void>({
   id: "callCourier.notifyCarrier",
@@ -31,4 +32,7 @@ export default defineWorker<Parcel, void>({
   ],
   deadLetter: "callCourier.notifyCarrier.dlq",
   stateTopic: "callCourier.notifyCarrier.state",
+  // Effect-only (no route): notifyCarrier acts outside Kafka, where a transaction cannot undo it,
+  // so this worker runs at-least-once even in an exactly-once run.
+  delivery: "at-least-once",
 });

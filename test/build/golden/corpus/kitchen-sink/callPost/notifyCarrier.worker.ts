@@ -6,7 +6,8 @@ import { decodeParcel, type Parcel } from "../types.js";
 
 /**
  * Worker callPost.notifyCarrier of pipeline callPost (kitchen-sink.flow:99).
- * Reads postParcels and runs map(notifyCarrier) on every message.
+ * Reads postParcels and runs map(notifyCarrier) on every message for its effects: the result is
+ * ignored and nothing is written.
  */
 export default defineWorker<Parcel, void>({
   id: "callPost.notifyCarrier",
@@ -26,4 +27,7 @@ export default defineWorker<Parcel, void>({
   ],
   deadLetter: "callPost.notifyCarrier.dlq",
   stateTopic: "callPost.notifyCarrier.state",
+  // Effect-only (no route): notifyCarrier acts outside Kafka, where a transaction cannot undo it,
+  // so this worker runs at-least-once even in an exactly-once run.
+  delivery: "at-least-once",
 });
