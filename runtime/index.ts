@@ -58,6 +58,7 @@
 export { defineWorker, isWorker, WorkerDefinitionError } from "./worker.js";
 export type { Worker, WorkerDefinition, InputSpec, Decoder, DecodeResult, DeliveryMode } from "./worker.js";
 export { runPipeline, startPipeline, startWorkers } from "./pipeline.js";
+export { defineEntry, isMainModule, onlyFrom, readTopology, type Entry, type EntryDefinition, type StartOptions, type WorkerModuleLoader } from "./entry.js";
 export type {
   PipelineOptions,
   PipelineRun,
