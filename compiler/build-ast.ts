@@ -5,7 +5,7 @@
  */
 import type { CstElement, CstNode, IToken } from "chevrotain";
 import { lex } from "../grammar/lexer.js";
-import { parseChunks, splitDeclarations, type DeclarationChunk, type SyntaxProblem } from "../grammar/parser.js";
+import { parseEachChunk, splitDeclarations, type DeclarationChunk, type SyntaxProblem } from "../grammar/parser.js";
 import * as T from "../grammar/tokens.js";
 import type * as A from "./ast.js";
 import { DiagnosticBag, type Diagnostic } from "./diagnostics.js";
@@ -85,7 +85,13 @@ export function parseFile(source: SourceFile): ParsedFile {
     else chunks.push(chunk);
   }
 
-  const parsed = parseChunks(chunks);
+  // Each declaration's tree becomes AST as soon as it is parsed, so the trees die young.
+  const builder = new AstBuilder(file, bag);
+  const declarations: A.Declaration[] = [];
+  const parsed = parseEachChunk(chunks, (cst) => {
+    const declaration = builder.declaration(cst);
+    if (declaration !== undefined) declarations.push(declaration);
+  });
   for (const stray of parsed.strays) {
     const first = stray[0];
     bag.report("expectedDeclaration", file, spanOfTokens(stray[0], stray[stray.length - 1]), { found: `'${first.image}'` });
@@ -96,12 +102,6 @@ export function parseFile(source: SourceFile): ParsedFile {
     bag.report("unexpectedToken", file, span, { expected: problem.expected, found: problem.found, ...(hint ? { hint } : {}) });
   }
 
-  const builder = new AstBuilder(file, bag);
-  const declarations: A.Declaration[] = [];
-  for (const { cst } of parsed.declarations) {
-    const declaration = builder.declaration(cst);
-    if (declaration !== undefined) declarations.push(declaration);
-  }
   declarations.sort((a, b) => a.span.start - b.span.start);
   const document: A.Document = { kind: "Document", span: { start: 0, end: text.length }, file, declarations, comments };
   return { source, document, tokens, diagnostics: dedupe(bag.items) };
@@ -204,42 +204,106 @@ type Children = Record<string, CstElement[] | undefined>;
 
 const isToken = (e: CstElement): e is IToken => (e as IToken).image !== undefined;
 
+/** A token the parser read from the text (not one it inserted while recovering). */
+const isRealToken = (t: IToken): boolean => !t.isInsertedInRecovery && !Number.isNaN(t.startOffset);
+
 function tokensOf(children: Children, name: string): IToken[] {
-  return (children[name] ?? []).filter(isToken).filter((t) => !t.isInsertedInRecovery && !Number.isNaN(t.startOffset));
+  const list = children[name];
+  const out: IToken[] = [];
+  if (list === undefined) return out;
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i];
+    if (isToken(e) && isRealToken(e)) out.push(e);
+  }
+  return out;
 }
 
-function nodesOf(children: Children, name: string): CstNode[] {
-  return (children[name] ?? []).filter((e): e is CstNode => !isToken(e));
+/** The first token of `tokensOf(children, name)`, without building the list. */
+function firstTokenOf(children: Children, name: string): IToken | undefined {
+  const list = children[name];
+  if (list === undefined) return undefined;
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i];
+    if (isToken(e) && isRealToken(e)) return e;
+  }
+  return undefined;
 }
+
+const hasToken = (children: Children, name: string): boolean => firstTokenOf(children, name) !== undefined;
+
+function nodesOf(children: Children, name: string): CstNode[] {
+  const list = children[name];
+  const out: CstNode[] = [];
+  if (list === undefined) return out;
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i];
+    if (!isToken(e)) out.push(e);
+  }
+  return out;
+}
+
+/** The first node of `nodesOf(children, name)`, without building the list. */
+function firstNodeOf(children: Children, name: string): CstNode | undefined {
+  const list = children[name];
+  if (list === undefined) return undefined;
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i];
+    if (!isToken(e)) return e;
+  }
+  return undefined;
+}
+
+/** The first token directly under a node, in the order of its children (a `name` node holds one). */
+function firstChildToken(node: CstNode): IToken | undefined {
+  const children = node.children as Children;
+  for (const key in children) {
+    const list = children[key];
+    if (list === undefined) continue;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i];
+      if (isToken(e)) return e;
+    }
+  }
+  return undefined;
+}
+
+/** A CST node with its span memoised on it (null: it holds no token). */
+type SpannedNode = CstNode & { flowSpan?: Span | null };
 
 /**
  * The span of every token under a CST node, or undefined when it holds none.
  * Memoised per node: the builder asks again for the spans of nested nodes, and
  * walking each subtree anew made building the tree quadratic in its depth
- * (most of the time of an edit in the language server).
+ * (most of the time of an edit in the language server). The memo lives on the
+ * node itself: a WeakMap of every node of a large file cost more in garbage
+ * collection than the walk.
  */
-const cstSpans = new WeakMap<CstNode, Span | null>();
 function cstSpan(node: CstNode): Span | undefined {
-  const cached = cstSpans.get(node);
+  const cached = (node as SpannedNode).flowSpan;
   if (cached !== undefined) return cached ?? undefined;
   let start = Infinity;
   let end = -Infinity;
-  for (const list of Object.values(node.children)) {
-    for (const e of list ?? []) {
+  const children = node.children as Children;
+  for (const key in children) {
+    const list = children[key];
+    if (list === undefined) continue;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i];
       if (isToken(e)) {
         if (e.isInsertedInRecovery || Number.isNaN(e.startOffset)) continue;
-        start = Math.min(start, e.startOffset);
-        end = Math.max(end, (e.endOffset ?? e.startOffset) + 1);
+        if (e.startOffset < start) start = e.startOffset;
+        const tokenEnd = (e.endOffset ?? e.startOffset) + 1;
+        if (tokenEnd > end) end = tokenEnd;
       } else {
         const inner = cstSpan(e);
         if (inner === undefined) continue;
-        start = Math.min(start, inner.start);
-        end = Math.max(end, inner.end);
+        if (inner.start < start) start = inner.start;
+        if (inner.end > end) end = inner.end;
       }
     }
   }
   const span = start === Infinity ? undefined : { start, end };
-  cstSpans.set(node, span ?? null);
+  (node as SpannedNode).flowSpan = span ?? null;
   return span;
 }
 
@@ -250,7 +314,7 @@ function cstSpan(node: CstNode): Span | undefined {
  */
 function nameAndBody(c: Children): [IToken | undefined, IToken[]] {
   const names = tokensOf(c, "Identifier").sort((a, b) => a.startOffset - b.startOffset);
-  const brace = tokensOf(c, "LBrace")[0];
+  const brace = firstTokenOf(c, "LBrace");
   if (brace === undefined) return [names[0], names.slice(1)];
   const before = names.filter((t) => t.startOffset < brace.startOffset);
   return [before[0], names.filter((t) => t.startOffset > brace.startOffset)];
@@ -268,6 +332,15 @@ function unquote(image: string): string {
   const body = image.endsWith('"') && image.length >= 2 ? image.slice(1, -1) : image.slice(1);
   return body.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c === "t" ? "\t" : c));
 }
+
+const COMPARISON_OPERATORS: readonly (readonly [string, A.ComparisonOperator])[] = [
+  ["EqualEqual", "=="],
+  ["NotEqual", "!="],
+  ["LessEqual", "<="],
+  ["GreaterEqual", ">="],
+  ["Less", "<"],
+  ["Greater", ">"],
+];
 
 class AstBuilder {
   constructor(
@@ -288,7 +361,7 @@ class AstBuilder {
     const c = inner.children as Children;
     switch (inner.name) {
       case "importDecl": {
-        const str = tokensOf(c, "StringLiteral")[0];
+        const str = firstTokenOf(c, "StringLiteral");
         return {
           kind: "Import",
           span,
@@ -296,8 +369,8 @@ class AstBuilder {
         };
       }
       case "schemaDecl": {
-        const name = this.identifier(tokensOf(c, "Identifier")[0], span);
-        const block = nodesOf(c, "fieldBlock")[0];
+        const name = this.identifier(firstTokenOf(c, "Identifier"), span);
+        const block = firstNodeOf(c, "fieldBlock");
         return { kind: "Schema", span, name, body: this.fieldBlock(block, span) };
       }
       case "enumDecl": {
@@ -305,22 +378,22 @@ class AstBuilder {
         return { kind: "Enum", span, name: this.identifier(name, span), members: members.map((t) => this.identifier(t, span)) };
       }
       case "topicDecl": {
-        const list = nodesOf(c, "argumentList")[0];
+        const list = firstNodeOf(c, "argumentList");
         return {
           kind: "Topic",
           span,
-          name: this.identifier(tokensOf(c, "Identifier")[0], span),
-          type: this.typeRef(nodesOf(c, "typeRef")[0], span),
+          name: this.identifier(firstTokenOf(c, "Identifier"), span),
+          type: this.typeRef(firstNodeOf(c, "typeRef"), span),
           options: list ? this.arguments(list) : [],
         };
       }
       case "handlerDecl": {
         const types = nodesOf(c, "typeRef");
-        const str = tokensOf(c, "StringLiteral")[0];
+        const str = firstTokenOf(c, "StringLiteral");
         return {
           kind: "Handler",
           span,
-          name: this.identifier(tokensOf(c, "Identifier")[0], span),
+          name: this.identifier(firstTokenOf(c, "Identifier"), span),
           input: this.typeRef(types[0], span),
           output: types[1] ? this.typeRef(types[1], span) : undefined,
           module: str ? { kind: "StringLiteral", span: tokenSpan(str), value: unquote(str.image) } : { kind: "StringLiteral", span: { start: span.end, end: span.end }, value: "" },
@@ -328,7 +401,7 @@ class AstBuilder {
       }
       case "pipelineDecl": {
         const [name, sources] = nameAndBody(c);
-        const sinkNode = nodesOf(c, "sink")[0];
+        const sinkNode = firstNodeOf(c, "sink");
         return {
           kind: "Pipeline",
           span,
@@ -349,14 +422,14 @@ class AstBuilder {
       const fspan = cstSpan(field);
       if (fspan === undefined) continue;
       const fc = field.children as Children;
-      const nameNode = nodesOf(fc, "name")[0];
-      const nameToken = nameNode ? Object.values(nameNode.children).flat().find(isToken) : undefined;
+      const nameNode = firstNodeOf(fc, "name");
+      const nameToken = nameNode ? firstChildToken(nameNode) : undefined;
       fields.push({
         kind: "Field",
         span: fspan,
         name: this.identifier(nameToken && !nameToken.isInsertedInRecovery ? nameToken : undefined, fspan),
-        optional: tokensOf(fc, "Question").length > 0,
-        type: this.typeRef(nodesOf(fc, "typeRef")[0], fspan),
+        optional: hasToken(fc, "Question"),
+        type: this.typeRef(firstNodeOf(fc, "typeRef"), fspan),
       });
     }
     return { kind: "RecordType", span, fields };
@@ -368,10 +441,10 @@ class AstBuilder {
       return { kind: "NamedType", span: { start: around.end, end: around.end }, name: this.identifier(undefined, around) };
     }
     const c = node.children as Children;
-    const block = nodesOf(c, "fieldBlock")[0];
+    const block = firstNodeOf(c, "fieldBlock");
     if (block) return this.fieldBlock(block, span);
-    if (tokensOf(c, "LBracket").length > 0) return { kind: "ArrayType", span, element: this.typeRef(nodesOf(c, "typeRef")[0], span) };
-    return { kind: "NamedType", span, name: this.identifier(tokensOf(c, "Identifier")[0], span) };
+    if (hasToken(c, "LBracket")) return { kind: "ArrayType", span, element: this.typeRef(firstNodeOf(c, "typeRef"), span) };
+    return { kind: "NamedType", span, name: this.identifier(firstTokenOf(c, "Identifier"), span) };
   }
 
   private stage(node: CstNode): A.Stage | undefined {
@@ -386,12 +459,12 @@ class AstBuilder {
     const span = cstSpan(node);
     if (span === undefined) return undefined;
     const c = node.children as Children;
-    const list = nodesOf(c, "argumentList")[0];
-    const block = nodesOf(c, "argumentBlock")[0];
+    const list = firstNodeOf(c, "argumentList");
+    const block = firstNodeOf(c, "argumentBlock");
     return {
       kind: "Call",
       span,
-      name: this.identifier(tokensOf(c, "Identifier")[0], span),
+      name: this.identifier(firstTokenOf(c, "Identifier"), span),
       args: list ? this.arguments(list) : block ? this.arguments(block) : undefined,
       block: block !== undefined,
     };
@@ -403,12 +476,12 @@ class AstBuilder {
       const span = cstSpan(arg);
       if (span === undefined) continue;
       const c = arg.children as Children;
-      const nameToken = tokensOf(c, "Identifier")[0] ?? tokensOf(c, "Else")[0];
+      const nameToken = firstTokenOf(c, "Identifier") ?? firstTokenOf(c, "Else");
       args.push({
         kind: "Argument",
         span,
         name: nameToken ? this.identifier(nameToken, span) : undefined,
-        value: this.expression(nodesOf(c, "expression")[0], span),
+        value: this.expression(firstNodeOf(c, "expression"), span),
       });
     }
     return args;
@@ -418,8 +491,8 @@ class AstBuilder {
     const span = cstSpan(node);
     if (span === undefined) return undefined;
     const c = node.children as Children;
-    if (tokensOf(c, "LBrace").length === 0) {
-      return { kind: "TopicSink", span, topic: this.identifier(tokensOf(c, "Identifier")[0], span) };
+    if (!hasToken(c, "LBrace")) {
+      return { kind: "TopicSink", span, topic: this.identifier(firstTokenOf(c, "Identifier"), span) };
     }
     // Lane routes are `lane: topic` pairs, their tokens all under a few CST keys:
     // read them in source order, so a route missing its topic stays one route.
@@ -455,16 +528,16 @@ class AstBuilder {
         return this.logical(node, "notExpression", "and", span);
       case "notExpression": {
         const c = node.children as Children;
-        const inner = nodesOf(c, "notExpression")[0];
-        if (tokensOf(c, "Not").length > 0) return { kind: "Not", span, operand: this.expression(inner, span) };
-        return this.expression(nodesOf(c, "comparison")[0], span);
+        const inner = firstNodeOf(c, "notExpression");
+        if (hasToken(c, "Not")) return { kind: "Not", span, operand: this.expression(inner, span) };
+        return this.expression(firstNodeOf(c, "comparison"), span);
       }
       case "comparison":
         return this.comparison(node, span);
       case "rangeExpression": {
         const parts = nodesOf(node.children as Children, "primary");
         const from = this.expression(parts[0], span);
-        if (tokensOf(node.children as Children, "Range").length === 0) return from;
+        if (!hasToken(node.children as Children, "Range")) return from;
         return { kind: "Range", span, from, to: this.expression(parts[1], span) };
       }
       case "primary":
@@ -493,26 +566,18 @@ class AstBuilder {
     const c = node.children as Children;
     const sides = nodesOf(c, "rangeExpression");
     const left = this.expression(sides[0], span);
-    const list = nodesOf(c, "listExpression")[0];
-    if (tokensOf(c, "In").length > 0) {
+    const list = firstNodeOf(c, "listExpression");
+    if (hasToken(c, "In")) {
       return {
         kind: "In",
         span,
-        negated: tokensOf(c, "Not").length > 0,
+        negated: hasToken(c, "Not"),
         value: left,
         list: list ? this.list(list, cstSpan(list) ?? span) : { kind: "List", span: { start: span.end, end: span.end }, items: [] },
       };
     }
-    const operatorNames: [string, A.ComparisonOperator][] = [
-      ["EqualEqual", "=="],
-      ["NotEqual", "!="],
-      ["LessEqual", "<="],
-      ["GreaterEqual", ">="],
-      ["Less", "<"],
-      ["Greater", ">"],
-    ];
-    for (const [tokenName, operator] of operatorNames) {
-      if (tokensOf(c, tokenName).length > 0) {
+    for (const [tokenName, operator] of COMPARISON_OPERATORS) {
+      if (hasToken(c, tokenName)) {
         return { kind: "Binary", span, operator, left, right: this.expression(sides[1], span) };
       }
     }
@@ -521,31 +586,31 @@ class AstBuilder {
 
   private primary(node: CstNode, span: Span): A.Expression {
     const c = node.children as Children;
-    const path = nodesOf(c, "path")[0];
-    if (tokensOf(c, "Has").length > 0) {
+    const path = firstNodeOf(c, "path");
+    if (hasToken(c, "Has")) {
       return { kind: "Has", span, path: path ? this.path(path, cstSpan(path) ?? span) : { kind: "Path", span, segments: [] } };
     }
     if (path) return this.path(path, span);
-    const negative = tokensOf(c, "Minus").length > 0;
-    const str = tokensOf(c, "StringLiteral")[0];
+    const negative = hasToken(c, "Minus");
+    const str = firstTokenOf(c, "StringLiteral");
     if (str) return { kind: "String", span, value: unquote(str.image) };
-    const num = tokensOf(c, "NumberLiteral")[0];
+    const num = firstTokenOf(c, "NumberLiteral");
     if (num) {
       const text = (negative ? "-" : "") + num.image;
       return { kind: "Number", span, value: Number(text), text };
     }
-    const duration = tokensOf(c, "Duration")[0];
+    const duration = firstTokenOf(c, "Duration");
     if (duration) {
       const text = (negative ? "-" : "") + duration.image;
       return { kind: "Duration", span, milliseconds: parseDuration(text), text };
     }
-    if (tokensOf(c, "True").length > 0) return { kind: "Bool", span, value: true };
-    if (tokensOf(c, "False").length > 0) return { kind: "Bool", span, value: false };
-    const name = tokensOf(c, "Identifier")[0];
+    if (hasToken(c, "True")) return { kind: "Bool", span, value: true };
+    if (hasToken(c, "False")) return { kind: "Bool", span, value: false };
+    const name = firstTokenOf(c, "Identifier");
     if (name) return { kind: "Name", span, name: this.identifier(name, span) };
-    const inner = nodesOf(c, "expression")[0];
+    const inner = firstNodeOf(c, "expression");
     if (inner) return { kind: "Paren", span, inner: this.expression(inner, span) };
-    const list = nodesOf(c, "listExpression")[0];
+    const list = firstNodeOf(c, "listExpression");
     if (list) return this.list(list, span);
     return { kind: "Missing", span };
   }
@@ -557,7 +622,7 @@ class AstBuilder {
   private path(node: CstNode, span: Span): A.PathExpr {
     const segments: A.Identifier[] = [];
     for (const nameNode of nodesOf(node.children as Children, "name")) {
-      const token = Object.values(nameNode.children).flat().find(isToken);
+      const token = firstChildToken(nameNode);
       if (token && !token.isInsertedInRecovery && !Number.isNaN(token.startOffset)) segments.push(this.identifier(token, span));
     }
     return { kind: "Path", span, segments };

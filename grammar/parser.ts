@@ -435,11 +435,26 @@ export function parseTokens(tokens: readonly IToken[]): ParseResult {
  * never joins its neighbours.
  */
 export function parseChunks(chunks: readonly DeclarationChunk[]): ParseResult {
-  const parser = flowParser();
   const declarations: ParsedDeclaration[] = [];
+  const { problems, strays } = parseEachChunk(chunks, (cst, tokens) => declarations.push({ cst, tokens }));
+  return { declarations, problems, strays };
+}
+
+/**
+ * Like `parseChunks`, but hands each declaration's tree to `onDeclaration` as
+ * soon as it is parsed instead of keeping them all: a caller that turns each
+ * tree into something smaller at once lets it die young (the trees of a large
+ * file kept until the end cost more in garbage collection than the parse).
+ */
+export function parseEachChunk(
+  chunks: readonly DeclarationChunk[],
+  onDeclaration: (cst: CstNode, tokens: IToken[]) => void,
+): Omit<ParseResult, "declarations"> {
+  const parser = flowParser();
   const problems: SyntaxProblem[] = [];
   const strays: IToken[][] = [];
-  for (const [index, chunk] of chunks.entries()) {
+  for (let index = 0; index < chunks.length; index++) {
+    const chunk = chunks[index];
     if (chunk.stray) {
       strays.push(chunk.tokens);
       continue;
@@ -455,7 +470,7 @@ export function parseChunks(chunks: readonly DeclarationChunk[]): ParseResult {
       const shown = atEnd && next !== undefined ? describe(next) : found ?? describe(error.token);
       problems.push({ token, atEnd, expected, found: shown, declaration: chunk.tokens[0].image });
     }
-    declarations.push({ cst, tokens: chunk.tokens });
+    onDeclaration(cst, chunk.tokens);
   }
-  return { declarations, problems, strays };
+  return { problems, strays };
 }
