@@ -22,6 +22,7 @@ import type { StageReport } from "../../runtime/accounting.js";
 import { systemClock, VirtualClock, type Clock } from "../../runtime/clock.js";
 import { listDeadLetters } from "../../runtime/dlq.js";
 import { runPipeline, type RunSummary, type SourceRecord } from "../../runtime/pipeline.js";
+import type { Topology } from "../../runtime/topology.js";
 import type { FaultInjector, FaultPoint } from "../../runtime/runner/instance.js";
 import { readTopic } from "../../runtime/read.js";
 import type { ConsumedRecord, Transport } from "../../runtime/transport.js";
@@ -35,7 +36,7 @@ import { seeded } from "./helpers.js";
 
 // ---- programs -------------------------------------------------------------------------------
 
-type Target = { readonly sink: number } | { readonly lane: number };
+export type Target = { readonly sink: number } | { readonly lane: number };
 
 export type TreeSpec =
   | { readonly kind: "emit"; readonly to: Target }
@@ -65,7 +66,7 @@ export interface Program {
   readonly instances: readonly number[];
 }
 
-interface Msg {
+export interface Msg {
   readonly id: string;
   readonly n: number;
   readonly key: string;
@@ -90,8 +91,8 @@ export interface CrashSpec {
   readonly nth: number;
 }
 
-const SINKS = 3;
-const LANES = 3;
+export const SINKS = 3;
+export const LANES = 3;
 
 function treeArb(allowLanes: boolean): fc.Arbitrary<TreeSpec> {
   const target: fc.Arbitrary<Target> = allowLanes
@@ -169,7 +170,7 @@ export const crashesArb: fc.Arbitrary<CrashSpec[]> = fc.array(
  * Topics and groups carry a per-case namespace (a shared Kafka broker sees many cases); worker
  * and stage ids do not, so two runs of one program derive identical message ids.
  */
-interface Names {
+export interface Names {
   readonly ns: string;
   readonly source: string;
   sink(i: number): string;
@@ -178,8 +179,8 @@ interface Names {
   deadLetter(worker: string): string;
 }
 
-const ROUTE = "route";
-const laneWorker = (j: number) => `lane${j}`;
+export const ROUTE = "route";
+export const laneWorker = (j: number) => `lane${j}`;
 
 export function names(ns: string): Names {
   return {
@@ -247,7 +248,7 @@ function buildRoute(tree: TreeSpec, n: Names, stage: string): Route<Msg> {
   }
 }
 
-function handlerOutputs(spec: LaneSpec, lane: number, m: Msg): Msg[] {
+export function handlerOutputs(spec: LaneSpec, lane: number, m: Msg): Msg[] {
   if (spec.kind === "map") return [{ ...m, n: m.n + lane + 1, via: lane }];
   return Array.from({ length: m.n % 3 }, (_, i) => ({ ...m, n: m.n + i, via: lane, part: i }));
 }
@@ -449,14 +450,14 @@ function deliveries(inputs: readonly InputSpec[], once: boolean, shuffle: () => 
   return out.sort((a, b) => a.order - b.order).map((d) => d.record);
 }
 
-interface Outcome {
+export interface Outcome {
   readonly summary: RunSummary;
   readonly sinks: ConsumedRecord[];
   readonly dead: Array<{ topic: string; reason: string; value: string; attempts: number; id: string }>;
   readonly crashed: CrashSpec[];
 }
 
-interface RunArgs {
+export interface RunArgs {
   readonly transport: Transport;
   readonly program: Program;
   readonly inputs: readonly InputSpec[];
@@ -470,8 +471,16 @@ interface RunArgs {
 
 export async function execute(args: RunArgs): Promise<Outcome> {
   const n = names(args.ns);
-  const workers = buildWorkers(args.program, n);
-  const ids = [ROUTE, ...Array.from({ length: LANES }, (_, j) => laneWorker(j))];
+  return runWorkers(args, buildWorkers(args.program, n), [ROUTE, ...Array.from({ length: LANES }, (_, j) => laneWorker(j))]);
+}
+
+/**
+ * Runs `workers` as `execute` runs a program's: `ids[i]` is the worker that `CrashSpec.worker`
+ * i and `Program.instances[i]` mean (0 = the route worker, 1 + j = lane j). `topology`, when
+ * given, is passed to the run (a compiled program's topic plan).
+ */
+export async function runWorkers(args: RunArgs, workers: Worker[], ids: readonly string[], topology?: Topology): Promise<Outcome> {
+  const n = names(args.ns);
   const counts = new Map<string, number>();
   const crashed: CrashSpec[] = [];
   const faults: FaultInjector = {
@@ -499,6 +508,7 @@ export async function execute(args: RunArgs): Promise<Outcome> {
     clock,
     random,
     delivery: args.delivery,
+    ...(topology === undefined ? {} : { topology }),
     instances,
     sourcePartitions: args.program.sourcePartitions,
     maxInFlight: 6,
@@ -594,6 +604,22 @@ function comparableStages(stages: readonly StageReport[]): unknown[] {
     .sort((a, b) => a.stage.localeCompare(b.stage));
 }
 
+/** Delivering k times (`many`, with crashes) gave the outputs, ids and accounting of once. */
+export function checkIdempotent(once: Outcome, onceNs: string, many: Outcome, manyNs: string, delivery: DeliveryMode): void {
+  const strip = (topic: string, ns: string) => topic.slice(ns.length);
+  const view = (o: Outcome, ns: string) =>
+    distinctById(o.sinks)
+      .map((r) => `${strip(r.topic, ns)}|p${r.partition}|${r.headers[Headers.id]}|${r.value}`)
+      .sort();
+  expect(view(many, manyNs)).toEqual(view(once, onceNs));
+  const repeats = mayRepeat(many, delivery);
+  if (!repeats) expect(many.sinks.length).toBe(once.sinks.length);
+  const dead = (o: Outcome, ns: string) =>
+    (repeats ? distinctDead(o.dead) : o.dead).map((d) => `${strip(d.topic, ns)}|${d.id}|${d.reason}|${d.attempts}`).sort();
+  expect(dead(many, manyNs)).toEqual(dead(once, onceNs));
+  expect(comparableStages(many.summary.stages)).toEqual(comparableStages(once.summary.stages));
+}
+
 export interface PropertyOptions {
   readonly numRuns: number;
   /** Use the system clock (a real broker cannot follow a virtual one). Backoffs are a few ms. */
@@ -647,18 +673,7 @@ export function routingProperties(
           const common = { program, inputs, delivery, seed, realTime };
           const once = await execute({ ...common, transport: first, once: true, crashes: [], ns: onceNs });
           const many = await execute({ ...common, transport: await makeTransport(), once: false, crashes, ns: manyNs });
-          const strip = (topic: string, ns: string) => topic.slice(ns.length);
-          const view = (o: Outcome, ns: string) =>
-            distinctById(o.sinks)
-              .map((r) => `${strip(r.topic, ns)}|p${r.partition}|${r.headers[Headers.id]}|${r.value}`)
-              .sort();
-          expect(view(many, manyNs)).toEqual(view(once, onceNs));
-          const repeats = mayRepeat(many, delivery);
-          if (!repeats) expect(many.sinks.length).toBe(once.sinks.length);
-          const dead = (o: Outcome, ns: string) =>
-            (repeats ? distinctDead(o.dead) : o.dead).map((d) => `${strip(d.topic, ns)}|${d.id}|${d.reason}|${d.attempts}`).sort();
-          expect(dead(many, manyNs)).toEqual(dead(once, onceNs));
-          expect(comparableStages(many.summary.stages)).toEqual(comparableStages(once.summary.stages));
+          checkIdempotent(once, onceNs, many, manyNs, delivery);
         }),
         params,
       );
