@@ -10,7 +10,7 @@
  *
  * A failure prints the .flow program, the inputs and the fast-check seed; the case's folder is
  * kept, with a command to run it with `flowc run`.
- * FLOWC_FLOW_PROPERTY_RUNS (default 120) and FLOWC_PROPERTY_SEED choose the runs and the seed.
+ * FLOWC_FLOW_PROPERTY_RUNS (default 200) and FLOWC_PROPERTY_SEED choose the runs and the seed.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -43,7 +43,7 @@ import { compile, root, workspace } from "./compiled.js";
 import * as handlers from "./handlers.js";
 import { flowCaseArb, handlerName, MAX_N, printFlow, topicOf, usedLanes } from "./program.js";
 
-const numRuns = Number(process.env.FLOWC_FLOW_PROPERTY_RUNS ?? 120);
+const numRuns = Number(process.env.FLOWC_FLOW_PROPERTY_RUNS ?? 200);
 const seed = process.env.FLOWC_PROPERTY_SEED === undefined ? undefined : Number(process.env.FLOWC_PROPERTY_SEED);
 
 let ws: ReturnType<typeof workspace>;
@@ -198,7 +198,9 @@ function report(dir: string, text: string, inputs: readonly InputSpec[], crashes
     `---- inputs (each delivered up to ${Math.max(1, ...inputs.map((i) => i.copies))} times in the property; copies: ${inputs.map((i) => i.copies).join(",")}) ----`,
     inputLines(inputs),
     `---- crashes: ${JSON.stringify(crashes)}; delivery: ${delivery} ----`,
-    `Run it: cp ${path.join(dir, "program.flow")} test/flow-properties/repro.flow && npx flowc run test/flow-properties/repro.flow --input src=${rel.startsWith("..") ? path.join(dir, "src.jsonl") : path.join(rel, "src.jsonl")} --delivery ${delivery}`,
+    `Run it (from the repository, after npm run build): cp ${path.join(dir, "program.flow")} test/flow-properties/repro.flow && ` +
+      `npx flowc run test/flow-properties/repro.flow --input src=${rel.startsWith("..") ? path.join(dir, "src.jsonl") : path.join(rel, "src.jsonl")} ` +
+      `--delivery ${delivery} --build-dir .probe/repro/gen --out .probe/repro/out`,
     `(flowc run gives each input line its own id, so it runs the inputs once; the seed below replays the case exactly: FLOWC_PROPERTY_SEED=<seed> npx vitest run test/flow-properties)`,
   ].join("\n");
   const wrapped = new Error(message);
