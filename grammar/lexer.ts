@@ -3,10 +3,17 @@ import type { IToken } from "chevrotain";
 import { Lexer } from "./chevrotain.js";
 import { allTokens } from "./tokens.js";
 
-export const flowLexer = new Lexer(allTokens, {
-  positionTracking: "full",
-  ensureOptimizations: true,
-});
+/**
+ * Tokens carry offsets only (startOffset, and endOffset added by `lex`): every
+ * position in flowc is an offset into the text (SourceFile derives lines and
+ * columns on demand), and tracking lines and columns in each of a large file's
+ * tokens doubled the lexer's time.
+ * The definition is checked once by the tests (`validateGrammar` in
+ * grammar/parser.ts), not on every start.
+ */
+export const lexerConfig = { positionTracking: "onlyOffset", ensureOptimizations: true } as const;
+
+export const flowLexer = new Lexer(allTokens, { ...lexerConfig, skipValidations: true });
 
 export interface LexError {
   readonly offset: number;
@@ -22,9 +29,19 @@ export interface LexResult {
 
 export function lex(text: string): LexResult {
   const result = flowLexer.tokenize(text);
+  withEndOffsets(result.tokens);
+  for (const group of Object.values(result.groups)) withEndOffsets(group);
   return {
     tokens: result.tokens,
     comments: result.groups["comments"] ?? [],
     errors: result.errors.map((e) => ({ offset: e.offset, length: e.length, text: text.substr(e.offset, e.length) })),
   };
+}
+
+/** The offset of each token's last character, as Chevrotain's "full" position tracking sets it. */
+function withEndOffsets(tokens: IToken[]): void {
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i];
+    token.endOffset = token.startOffset + token.image.length - 1;
+  }
 }

@@ -6,7 +6,8 @@
  * error in a file and still yields a tree for every declaration that parsed.
  */
 import type { CstNode, IParserErrorMessageProvider, IToken, TokenType } from "chevrotain";
-import { CstParser, EOF } from "./chevrotain.js";
+import { CstParser, EOF, Lexer } from "./chevrotain.js";
+import { lexerConfig } from "./lexer.js";
 import * as T from "./tokens.js";
 
 /** Parser errors carry "expected" and "found" apart, so diagnostics can phrase them. */
@@ -64,8 +65,14 @@ function oneOf(items: string[]): string {
 }
 
 export class FlowParser extends CstParser {
-  constructor() {
-    super(T.allTokens, { recoveryEnabled: true, errorMessageProvider: messageProvider, maxLookahead: 3 });
+  /**
+   * `validate` runs Chevrotain's grammar validations (ambiguities, left
+   * recursion, ...). They only ever throw, for a grammar with a mistake, and
+   * they were half of building the parser on every start, so the parser that
+   * parses skips them and the tests run them (`validateGrammar`).
+   */
+  constructor(options: { validate?: boolean } = {}) {
+    super(T.allTokens, { recoveryEnabled: true, errorMessageProvider: messageProvider, maxLookahead: 3, skipValidations: options.validate !== true });
     this.performSelfAnalysis();
   }
 
@@ -366,6 +373,16 @@ export class FlowParser extends CstParser {
       { ALT: () => this.CONSUME(T.False) },
     ]);
   });
+}
+
+/**
+ * Builds the lexer and the parser with Chevrotain's definition checks on; they
+ * throw if the token or grammar definitions have a mistake. Run by the tests,
+ * since the lexer and the parser that flowc uses skip them.
+ */
+export function validateGrammar(): void {
+  new Lexer(T.allTokens, { ...lexerConfig, skipValidations: false });
+  new FlowParser({ validate: true });
 }
 
 /** One parser instance, reused: Chevrotain parsers are built once and fed new input. */
