@@ -38,6 +38,7 @@ import {
   startVerifier,
   uniquePrefix,
 } from "./photos-common.mjs";
+import { watchChild } from "./harness.mjs";
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 
@@ -81,7 +82,7 @@ function chunks(messages, size) {
 }
 
 /** kafkajs log lines at ERROR that are retried and succeed; counted, not printed. */
-const EXPECTED_ERRORS = /CONCURRENT_TRANSACTIONS|coordinator is loading|coordinator is not available|not the correct coordinator|REBALANCE_IN_PROGRESS|rebalancing/i;
+const EXPECTED_ERRORS = /CONCURRENT_TRANSACTIONS|another concurrent operation on the same transaction|coordinator is loading|coordinator is not available|not the correct coordinator|REBALANCE_IN_PROGRESS|rebalancing/i;
 
 /**
  * Starts the pipeline in this process. Returns { ready, stop(), stats() }.
@@ -243,6 +244,41 @@ export async function startKafkajsPipeline({ brokers, prefix, mode, tuning = {},
 // the driver
 
 /**
+ * Starts the hand-written pipeline in a child process (this file with --worker) and returns at
+ * once; it reads whatever arrives in PREFIXphotos (a preloaded backlog, or a live feed: see
+ * bench/suites/kafka-latency.mjs). The topics must exist.
+ *
+ * Returns { child, ready (resolves with the time, Date.now(), when all its consumers have joined),
+ * readyAt() (0 until then), failed (rejects if the process exits before stop()), stop() ->
+ * { peakRssBytes, cpu, stats } (peak RSS and CPU seconds read just before stopping it) }.
+ */
+export function launchKafkajsPipeline({ brokers, prefix, mode, tuning = defaultTuning(mode) }) {
+  const child = fork(THIS_FILE, ["--worker", JSON.stringify({ brokers, prefix, mode, tuning })], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: "1" },
+  });
+  const { exited, failed, stopping } = watchChild(child, "kafkajs pipeline process");
+  const workerStats = new Promise((resolve) => child.on("message", (m) => m?.type === "stats" && resolve(m.stats)));
+  let readyAt = 0;
+  const ready = new Promise((resolve) => child.on("message", (m) => m?.type === "ready" && resolve((readyAt = m.at))));
+  return {
+    child,
+    ready,
+    readyAt: () => readyAt,
+    failed,
+    async stop() {
+      const peakRssBytes = await peakRss(child.pid);
+      const cpu = await cpuSeconds(child.pid);
+      stopping();
+      child.send({ type: "stop" });
+      const stats = await Promise.race([workerStats, new Promise((r) => setTimeout(() => r(undefined), 30000))]);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 30000))]);
+      return { peakRssBytes, cpu, stats };
+    },
+  };
+}
+
+/**
  * Runs the photos pipeline written by hand with kafkajs over `messages` input photos.
  * Creates PREFIX* topics, loads the input, starts the pipeline in a child process, waits for
  * all 3 x messages renditions (each checked, none missing; none duplicated in exactly-once),
@@ -262,18 +298,9 @@ export async function runKafkajsPhotos({ brokers, messages, mode, prefix, tuning
     await verifier.ready;
 
     const startedAt = Date.now();
-    child = fork(THIS_FILE, ["--worker", JSON.stringify({ brokers, prefix, mode, tuning: t })], {
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-      env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: "1" },
-    });
-    const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-    const workerStats = new Promise((resolve) => child.on("message", (m) => m?.type === "stats" && resolve(m.stats)));
-    let readyAt = 0;
-    child.on("message", (m) => m?.type === "ready" && (readyAt = m.at));
-    const failed = exited.then(({ code, signal }) => {
-      throw new Error(`kafkajs pipeline process exited early (code ${code}, signal ${signal})`);
-    });
-    failed.catch(() => {});
+    const pipeline = launchKafkajsPipeline({ brokers, prefix, mode, tuning: t });
+    child = pipeline.child;
+    const { failed } = pipeline;
 
     const progress = setInterval(() => {
       const p = verifier.progress();
@@ -285,15 +312,12 @@ export async function runKafkajsPhotos({ brokers, messages, mode, prefix, tuning
     } finally {
       clearInterval(progress);
     }
-    const peakRssBytes = await peakRss(child.pid);
-    const cpu = await cpuSeconds(child.pid);
-    child.send({ type: "stop" });
-    const stats = await Promise.race([workerStats, new Promise((r) => setTimeout(() => r(undefined), 30000))]);
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 30000))]);
+    const { peakRssBytes, cpu, stats } = await pipeline.stop();
     if (verified.duplicates && mode === "exactly-once") {
       keepForInspection = true;
       throw new Error(`kafkajs exactly-once: ${verified.duplicates} duplicate renditions (topics kept for inspection: ${prefix}*); e.g. ${verified.duplicateSamples.join("; ")}`);
     }
+    const readyAt = pipeline.readyAt();
     if (!readyAt) throw new Error("kafkajs pipeline never reported ready");
     const result = photosResult({ messages, mode, verified, startedAt, readyAt, input, peakRssBytes, cpu, extra: { implementation: "kafkajs", worker: stats, tuning: t } });
     log(`kafkajs ${mode}: ${messages} photos in ${result.seconds.toFixed(2)}s = ${Math.round(result.inputPerSecond)} photos/s (${result.outputs} renditions, ${result.duplicates} duplicates, startup ${result.startupSeconds.toFixed(1)}s, CPU ${result.cpuSeconds?.toFixed(1)}s, peak RSS ${Math.round((result.peakRssBytes ?? 0) / 2 ** 20)} MiB)`);
