@@ -155,6 +155,8 @@ function plan(program: Program, workers: readonly Worker[]): Plan {
 
 /** The outcome with the interpreter's stage and dead-letter names (stages that become one add up). */
 function translate(outcome: Outcome, p: Plan): Outcome {
+  const unknown = outcome.summary.stages.map((s) => s.stage).filter((s) => !p.stages.has(s) && !s.startsWith("emit:"));
+  expect(unknown, "stages the program does not have").toEqual([]);
   const stages = new Map<string, StageReport>();
   for (const s of outcome.summary.stages) {
     const stage = p.stages.get(s.stage) ?? s.stage;
