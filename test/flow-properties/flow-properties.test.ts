@@ -41,7 +41,7 @@ import {
 } from "../runtime/properties.js";
 import { compile, root, workspace } from "./compiled.js";
 import * as handlers from "./handlers.js";
-import { flowCaseArb, handlerName, MAX_N, printFlow, topicOf, usedLanes } from "./program.js";
+import { deadLetterTopic, flowCaseArb, handlerName, MAX_N, printFlow, topicOf, usedLanes, type FlowCase } from "./program.js";
 
 const numRuns = Number(process.env.FLOWC_FLOW_PROPERTY_RUNS ?? 200);
 const seed = process.env.FLOWC_PROPERTY_SEED === undefined ? undefined : Number(process.env.FLOWC_PROPERTY_SEED);
@@ -122,7 +122,7 @@ function expectedTiers(spec: LaneSpec): number {
 }
 
 /** Finds each of the program's workers among the generated ones and checks its definition. */
-function plan(program: Program, workers: readonly Worker[]): Plan {
+function plan({ program, choices }: FlowCase, workers: readonly Worker[]): Plan {
   const n = names("");
   const byInput = new Map(workers.map((w) => [w.inputTopic, w]));
   const lanes = [...usedLanes(program.root)].sort();
@@ -145,6 +145,7 @@ function plan(program: Program, workers: readonly Worker[]): Plan {
       { kind: h.kind, attempts: h.retry?.attempts ?? 1, concurrency: h.concurrency ?? 1, tiers: w.retryTopics.length },
       `worker ${w.id}'s handler policy`,
     ).toEqual({ kind: spec.kind, attempts: spec.attempts, concurrency: spec.concurrency, tiers: expectedTiers(spec) });
+    if (choices.deadLetters[j]) expect(w.deadLetterTopic, `worker ${w.id}'s dead-letter topic`).toBe(deadLetterTopic(j));
     stages.set(`${w.id}/decode`, `${id}/decode`);
     stages.set(h.stage, `${id}/h`);
     deadLetters.set(w.deadLetterTopic, n.deadLetter(id));
@@ -266,7 +267,7 @@ describe("routing properties over compiled .flow programs", () => {
           try {
             const compiled = await compile(dir, text, { checkHandlers: false });
             expect(compiled.diagnostics, "flowc's diagnostics for the printed program").toBe("");
-            const p = plan(program, compiled.workers);
+            const p = plan(flowCase, compiled.workers);
             const run = (once: boolean, crashes: readonly CrashSpec[]) =>
               runWorkers(
                 { transport: new EmbeddedBroker(), program, inputs, once, crashes, delivery, seed: runSeed, ns: "", realTime: false },

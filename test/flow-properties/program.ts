@@ -30,6 +30,9 @@
  *   known-bugs.test.ts); a dropped topic below a shard is given the shard's count here, which
  *   the check does not yet demand (FLOW3005, also there).
  *
+ * Dead letters: a lane's handler may name its dead-letter topic (`deadLetter(deadJ)`), a
+ * print choice; the suite's interpreter knows one dead-letter topic per worker either way.
+ *
  * Filters: the suite's `n % mod != rem` becomes `.n not in [...]` listing the values up to
  * MAX_N (the largest `n` a tree can see) with `n % mod == rem`; when there are none (rem >=
  * mod) the filter keeps everything, printed `.n >= 0`. Shards: `by: "id"` is `shard(k, by:
@@ -65,6 +68,8 @@ export interface PrintChoices {
   readonly implicitShardKey: boolean;
   /** Partitions of sink0..2 and lane0..2 when no shard decides them. */
   readonly partitions: readonly number[];
+  /** Lane j's handler names its dead-letter topic, `deadJ` (deadLetter(deadJ)). */
+  readonly deadLetters: readonly boolean[];
 }
 
 export interface FlowCase {
@@ -149,6 +154,7 @@ export const flowCaseArb: fc.Arbitrary<FlowCase> = fc
       mergeAt: fc.nat({ max: 2 }),
       implicitShardKey: fc.boolean(),
       partitions: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: SINKS + LANES, maxLength: SINKS + LANES }),
+      deadLetters: fc.array(fc.boolean(), { minLength: LANES, maxLength: LANES }),
     }),
   })
   .map(({ program, choices }) => ({ program: unifyShards(program), choices }));
@@ -363,9 +369,11 @@ function printRoute(shape: Shape, first: string[], choices: PrintChoices, routin
   return lines;
 }
 
-function printPolicy(spec: LaneSpec): string {
+export const deadLetterTopic = (j: number): string => `dead${j}`;
+
+function printPolicy(spec: LaneSpec, j: number, choices: PrintChoices): string {
   const retry = spec.attempts === 1 ? "retry(0)" : `retry(${spec.attempts - 1}, backoff: ${spec.tiers === 2 ? "2ms..8ms" : "2ms..2ms"})`;
-  return `${retry} concurrency(${spec.concurrency})`;
+  return `${retry} concurrency(${spec.concurrency})${choices.deadLetters[j] ? ` deadLetter(${deadLetterTopic(j)})` : ""}`;
 }
 
 /**
@@ -387,7 +395,7 @@ export function printFlow({ program, choices }: FlowCase, header: readonly strin
     const spec = program.lanes[j];
     const shape = shapeOf(spec.tree);
     collect(shape);
-    const head = [`lane${j}`, `| ${spec.kind}(${handlerName(spec, j)}) ${printPolicy(spec)}`];
+    const head = [`lane${j}`, `| ${spec.kind}(${handlerName(spec, j)}) ${printPolicy(spec, j, choices)}`];
     pipelines.push([`pipeline ${lanePipeline(j)} {`, ...printRoute(shape, head, choices, false).map((l, i) => (i === 0 ? `  ${l}` : `    ${l}`)), "}"]);
   }
   const sharded = shardComponents(program).topics;
@@ -398,6 +406,7 @@ export function printFlow({ program, choices }: FlowCase, header: readonly strin
     const partitions = sharded.get(t) ?? choices.partitions[i];
     topicLines.push(`topic ${t}: Msg (partitions: ${partitions}${t.startsWith("lane") ? ", key: .key" : ""})`);
   });
+  for (const j of lanes) if (choices.deadLetters[j]) topicLines.push(`topic ${deadLetterTopic(j)}: Msg (partitions: 1)`);
   const handlers = lanes.map((j) => {
     const spec = program.lanes[j];
     return `handler ${handlerName(spec, j)}(Msg) -> ${spec.kind === "map" ? "Msg" : "[Msg]"} from "./handlers.ts"`;
