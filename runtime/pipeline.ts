@@ -167,7 +167,7 @@ class Run implements PipelineRun {
   private stopRequested = false;
   private failure: unknown;
   private readonly sourceState: Array<{ topic: string; produced: number; done: boolean }> = [];
-  private readonly sinkState: Array<{ topic: string; records: number; consumer?: Consumer; group: string }> = [];
+  private readonly sinkState: Array<{ topic: string; records: number; consumer?: Consumer; group: string; commitRead?: () => Promise<void> }> = [];
   private sinkLoops: Array<Promise<void>> = [];
   private closing = false;
 
@@ -271,8 +271,8 @@ class Run implements PipelineRun {
       ledger: this.ledger,
       metrics: this.metrics,
       delivery: slot.worker.definition.delivery ?? this.delivery,
-      maxInFlight: this.options.maxInFlight ?? 1000,
-      maxPollRecords: this.options.maxPollRecords ?? 500,
+      maxInFlight: this.options.maxInFlight ?? 4000,
+      maxPollRecords: this.options.maxPollRecords ?? 1000,
       dedupeWindow: this.options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW,
       instance: slot.started++,
       faults: this.options.faults,
@@ -384,15 +384,24 @@ class Run implements PipelineRun {
     this.sourceState.push(state);
     const producer = await this.transport.producer();
     const maxLag = this.options.maxSourceLag ?? 10_000;
+    // Sends of up to 1,000 records (a tenth of the lag bound when that is smaller).
+    const batchSize = Math.max(1, Math.min(1000, Math.floor(maxLag / 10)));
     let batch: ProducerRecord[] = [];
+    // An upper bound of the lag: the last lag measured plus what was produced since (consumers
+    // only shrink it). The lag is measured (watermarks and committed offsets, a few requests)
+    // only when the bound passes maxLag.
+    let lagBound = Number.POSITIVE_INFINITY;
     const send = async () => {
       if (batch.length === 0) return;
       await producer.send(batch);
       state.produced += batch.length;
+      lagBound += batch.length;
       batch = [];
       this.activity();
       // Backpressure: a 10M-record input never sits in the broker at once.
-      while (!this.stopRequested && this.failure === undefined && (await this.lag(source.topic)) > maxLag) {
+      while (!this.stopRequested && this.failure === undefined && lagBound > maxLag) {
+        lagBound = await this.lag(source.topic);
+        if (lagBound <= maxLag) break;
         await Promise.race([this.activitySignal.wait(), new Promise((r) => setTimeout(r, 50))]);
       }
     };
@@ -412,7 +421,7 @@ class Run implements PipelineRun {
           value: r.raw !== undefined ? r.raw : (JSON.stringify(r.value) ?? "null"),
           headers,
         });
-        if (batch.length >= 256) await send();
+        if (batch.length >= batchSize) await send();
       }
       await send();
     } finally {
@@ -428,7 +437,11 @@ class Run implements PipelineRun {
     const topics = sinks.topics ?? topicsWithRole(this.options.workers, this.options.topology, "sink");
     for (const topic of topics) {
       const group = `flowc.sink.${topic}`;
-      const state: { topic: string; records: number; consumer?: Consumer; group: string } = { topic, records: 0, group };
+      const state: { topic: string; records: number; consumer?: Consumer; group: string; commitRead?: () => Promise<void> } = {
+        topic,
+        records: 0,
+        group,
+      };
       this.sinkState.push(state);
       const seen = new Map<number, SeenWindow>();
       state.consumer = await this.transport.consumer({
@@ -438,6 +451,34 @@ class Run implements PipelineRun {
       });
       const consumer = state.consumer;
       const window = this.options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW;
+      // Offsets are committed beside the reading, one OffsetCommit in flight with everything
+      // read meanwhile (a sink's records are handed out before their offsets are committed
+      // either way: a crash repeats them, and the sink's window drops the repeats it can see).
+      const toCommit = new Map<number, number>();
+      let inFlight: Promise<void> | undefined;
+      const commit = (): Promise<void> | undefined => {
+        if (inFlight !== undefined || toCommit.size === 0) return inFlight;
+        const offsets = [...toCommit].map(([partition, offset]) => ({ topic, partition, offset }));
+        toCommit.clear();
+        inFlight = consumer.commit(offsets).then(
+          () => {
+            inFlight = undefined;
+            this.activity();
+            return commit();
+          },
+          (error: unknown) => {
+            inFlight = undefined;
+            if (!this.closing) {
+              this.failure ??= error;
+              this.activity();
+            }
+          },
+        );
+        return inFlight;
+      };
+      state.commitRead = async () => {
+        while (commit() !== undefined) await inFlight;
+      };
       this.sinkLoops.push(
         (async () => {
           while (!this.closing) {
@@ -455,8 +496,9 @@ class Run implements PipelineRun {
                 state.records++;
               }
               const last = batch.records[batch.records.length - 1];
-              if (last !== undefined) await consumer.commit([{ topic, partition: batch.partition, offset: last.offset + 1 }]);
+              if (last !== undefined) toCommit.set(batch.partition, last.offset + 1);
             }
+            void commit();
             if (batches.length > 0) this.activity();
           }
         })().catch((error: unknown) => {
@@ -476,6 +518,8 @@ class Run implements PipelineRun {
     else await Promise.all(instances.map((i) => i.stop(this.options.stopGraceMs)));
     for (const sink of this.sinkState) {
       sink.consumer?.wakeup();
+      // What the sink has handed out is committed before it leaves its group.
+      if (!hard) await sink.commitRead?.().catch(() => {});
       await sink.consumer?.close();
     }
     await Promise.all(this.sinkLoops);

@@ -41,6 +41,8 @@ export interface ProducerHost {
   forget(producer: KafkaProducer): void;
 }
 
+const TXN_INITIAL_RETRY_MS = 20;
+
 type TopicMessages = { topic: string; messages: KafkaJS.Message[] };
 
 function toMessages(host: ProducerHost, records: readonly ProducerRecord[]): TopicMessages[][] {
@@ -100,7 +102,10 @@ export class KafkaProducer implements Producer {
             maxInFlightRequests: 1,
             allowAutoTopicCreation: false,
             transactionTimeout: host.transactionTimeoutMs,
-            retry: host.retry,
+            // The broker answers CONCURRENT_TRANSACTIONS to the first AddPartitionsToTxn of a
+            // transaction while the previous one of this id is still completing (a few ms):
+            // kafkajs retries it with this policy, so start short.
+            retry: { ...host.retry, initialRetryTime: Math.min(host.retry.initialRetryTime ?? 300, TXN_INITIAL_RETRY_MS) },
           });
     try {
       await kp.connect();

@@ -30,9 +30,11 @@ import { Signal } from "./signal.js";
 export type FaultPoint =
   | "after-poll"
   | "after-handler"
-  /** At-least-once: outputs stored, dedupe marks not yet. */
+  /** At-least-once: a flush's request (outputs and their dedupe marks) stored, offsets not
+   *  committed. */
   | "after-produce"
-  /** At-least-once: marks stored, offsets not committed. */
+  /** At-least-once: marks stored, offsets not committed (the marks travel in the outputs'
+   *  request, so this is the same point as "after-produce"). */
   | "after-marks"
   | "after-commit"
   /** Exactly-once: records added to the transaction, not committed. */
@@ -101,6 +103,18 @@ interface WorkItem {
   readonly queueKey: string | undefined;
 }
 
+/** What one partition finished since its previous flush, taken for a flush. */
+interface Swap {
+  readonly ps: PartitionState;
+  readonly outputs: ProducerRecord[];
+  /** How many of `outputs` are retry or dead-letter records. */
+  readonly side: number;
+  readonly marks: string[];
+  readonly finished: OffsetEntry[];
+  readonly counts: Float64Array;
+  readonly records: number;
+}
+
 type Outcome =
   | { readonly ok: true; readonly values: unknown[]; readonly encoded: string[] }
   | { readonly ok: false; readonly error: unknown };
@@ -117,6 +131,8 @@ class PartitionState {
   cancelHold: (() => void) | undefined;
   producer: Producer | undefined;
   lastCommitted: number | undefined;
+  /** Exactly-once: this partition's transaction is in flight. */
+  flushing = false;
   // What the next flush carries for this partition.
   outputs: ProducerRecord[] = [];
   /** How many of `outputs` are retry or dead-letter records (not route emissions). */
@@ -147,8 +163,8 @@ class PartitionState {
  * Three loops share the instance: the fetcher polls (main input first, retry topics only when
  * the main queue is empty and a retry is due) and takes records in; `concurrency` slots run the
  * handler on the longest per-key queue (work stealing); the flusher writes finished results as
- * a group: outputs, dedupe marks, offsets (see `flushOnce`). Workers without a handler route
- * each record as it is taken in.
+ * a group: outputs with their dedupe marks, then offsets (see `startFlushes`). Workers without
+ * a handler route each record as it is taken in.
  */
 export class WorkerInstance {
   readonly done: Promise<InstanceExit>;
@@ -167,7 +183,12 @@ export class WorkerInstance {
   private readonly flushWanted = new Signal();
   private readonly flushDone = new Signal();
   private readonly dirty = new Set<PartitionState>();
-  private flushing = false;
+  /** Flush operations in flight: produce requests, transactions, offset commits. */
+  private pendingOps = 0;
+  /** At-least-once: a produce request is in flight. */
+  private sending = false;
+  private committing = false;
+  private commitWanted = false;
   private readonly scope = new RouteScope();
   private readonly failures: RouteFailure[] = [];
   private readonly contexts = new Set<Context>();
@@ -199,7 +220,7 @@ export class WorkerInstance {
 
   /** True when nothing is queued, running or waiting to be flushed. */
   get idle(): boolean {
-    return this.buffered === 0 && !this.flushing && this.dirty.size === 0;
+    return this.buffered === 0 && this.pendingOps === 0 && this.dirty.size === 0;
   }
 
   private get alive(): boolean {
@@ -756,104 +777,186 @@ export class WorkerInstance {
 
   // ---- flushing ------------------------------------------------------------------------------
 
+  /**
+   * Starts every flush that can start now and returns whether it started one. At-least-once:
+   * one produce request in flight per instance (one idempotent producer: kafkajs keeps no
+   * sequence numbers for overlapping sends, and one request at a time keeps each output
+   * partition in flush order); whatever finishes meanwhile goes into the next one.
+   * Exactly-once: one transaction in flight per input partition, the partitions' transactions
+   * concurrently (each has its own transactional producer).
+   */
+  private startFlushes(): boolean {
+    if (this.dirty.size === 0 || !this.alive) return false;
+    if (this.exactlyOnce) {
+      let started = false;
+      for (const ps of this.dirty) {
+        if (ps.flushing) continue;
+        this.dirty.delete(ps);
+        const swap = this.takeSwap(ps);
+        ps.flushing = true;
+        this.track(
+          this.transact(swap).finally(() => {
+            ps.flushing = false;
+          }),
+        );
+        started = true;
+      }
+      return started;
+    }
+    if (this.sending) return false;
+    const swaps: Swap[] = [];
+    for (const ps of this.dirty) swaps.push(this.takeSwap(ps));
+    this.dirty.clear();
+    this.sending = true;
+    this.track(
+      this.produce(swaps).finally(() => {
+        this.sending = false;
+      }),
+    );
+    return true;
+  }
+
+  /** Counts a flush operation in flight until it settles; a failure fails the instance. */
+  private track(op: Promise<void>): void {
+    this.pendingOps++;
+    op.catch((error: unknown) => {
+      if (error instanceof CrashSignal || !this.alive) return;
+      this.fail(error);
+    }).finally(() => {
+      this.pendingOps--;
+      this.flushDone.notify();
+      this.flushWanted.notify();
+      this.activity();
+    });
+  }
+
+  /** Takes what a partition finished since its last flush. */
+  private takeSwap(ps: PartitionState): Swap {
+    const w = this.worker;
+    const swap: Swap = {
+      ps,
+      outputs: ps.outputs,
+      side: ps.sideRecords,
+      marks: ps.marks,
+      finished: ps.finished,
+      counts: ps.counts,
+      records: ps.records,
+    };
+    // Exactly-once: the offset goes into the same transaction as the outputs, and a partition
+    // has one transaction at a time. At-least-once: done once the outputs are stored.
+    if (this.exactlyOnce) for (const entry of ps.finished) entry.done = true;
+    ps.outputs = [];
+    ps.sideRecords = 0;
+    ps.marks = [];
+    ps.finished = [];
+    ps.counts = w.plan.table.newCounters();
+    ps.records = 0;
+    // Before anything leaves the worker: a broken law must not reach the broker.
+    checkSettledCounts(w.id, w.plan, swap.counts, swap.outputs.length - swap.side);
+    return swap;
+  }
+
   private async flushLoop(): Promise<void> {
     // While stopping, stop() flushes what is left itself.
     while (this.state === "running") {
-      if (this.dirty.size === 0) {
-        await this.flushWanted.wait();
-        continue;
-      }
-      await this.flushOnce();
+      if (!this.startFlushes()) await this.flushWanted.wait();
     }
   }
 
-  /** Flushes until nothing is pending (revocation, stop). */
+  /** Flushes and commits until nothing is pending or in flight (revocation, stop). */
   private async flushAll(): Promise<void> {
-    while (this.alive && (this.dirty.size > 0 || this.flushing)) await this.flushOnce();
+    while (this.alive) {
+      if (this.startFlushes()) continue;
+      if (this.pendingOps === 0) {
+        if (this.dirty.size === 0) return;
+        throw new Error(`worker ${this.worker.id}: ${this.dirty.size} partitions to flush but no flush can start`);
+      }
+      await this.flushDone.wait();
+    }
   }
 
   /**
-   * Writes everything finished since the last flush. At-least-once: outputs (with retry and
-   * dead-letter records), then one dedupe mark per partition, then offsets. Exactly-once: per
-   * input partition, one transaction with the outputs, the mark and the offset. Counters reach
-   * the ledger only once their marks are durable, so a crash never counts a message twice.
+   * At-least-once flush: the outputs (with retry and dead-letter records) and one dedupe mark
+   * per input partition, in ONE produce request, marks last; then the ledger is settled, the
+   * records' offsets become committable and a commit is requested (it runs beside the next
+   * flush). Marks are stored no later than the outputs they cover are acknowledged (same
+   * request: the broker has both when the request is acknowledged; when a request is larger
+   * than the transport's chunk the marks ride in the last chunk, after the outputs), and
+   * counters reach the ledger only once the marks are durable, so a crash never counts a
+   * message twice. An offset is committed only once everything before it is stored.
    */
-  private async flushOnce(): Promise<void> {
-    if (this.flushing) {
-      await this.flushDone.wait();
-      return;
+  private async produce(swaps: readonly Swap[]): Promise<void> {
+    const w = this.worker;
+    // The swaps' arrays are this flush's own: append the marks in place.
+    const records = swaps.length === 1 ? swaps[0].outputs : swaps.flatMap((s) => s.outputs);
+    for (const s of swaps) {
+      if (s.marks.length > 0) records.push(markRecord(w.stateTopic, s.ps.topic, s.ps.partition, s.marks));
     }
-    this.flushing = true;
-    try {
-      const w = this.worker;
-      const swaps = [...this.dirty].map((ps) => {
-        const swap = {
-          ps,
-          outputs: ps.outputs,
-          side: ps.sideRecords,
-          marks: ps.marks,
-          counts: ps.counts,
-          records: ps.records,
-        };
-        for (const entry of ps.finished) entry.done = true;
-        ps.outputs = [];
-        ps.sideRecords = 0;
-        ps.marks = [];
-        ps.finished = [];
-        ps.counts = w.plan.table.newCounters();
-        ps.records = 0;
-        return swap;
-      });
-      this.dirty.clear();
-      // Before anything leaves the worker: a broken law must not reach the broker.
-      for (const s of swaps) checkSettledCounts(w.id, w.plan, s.counts, s.outputs.length - s.side);
+    if (records.length > 0) await this.producer!.send(records);
+    // Stored: settle even if the instance died meanwhile (the request was on the wire).
+    for (const s of swaps) {
+      for (const entry of s.finished) entry.done = true;
+      this.settle(s.counts, s.records);
+    }
+    if (!this.alive) return;
+    // Outputs and marks travel together: both points are "stored, offsets not committed".
+    this.fault("after-produce");
+    this.fault("after-marks");
+    this.requestCommit();
+  }
 
-      if (this.exactlyOnce) {
-        for (const s of swaps) {
-          const records = s.marks.length > 0 ? [...s.outputs, markRecord(w.stateTopic, s.ps.topic, s.ps.partition, s.marks)] : s.outputs;
-          const offset = s.ps.tracker.committable();
-          const commit = offset !== undefined && offset !== s.ps.lastCommitted;
-          if (records.length > 0 || commit) {
-            const txn = await s.ps.producer!.transaction();
-            if (records.length > 0) await txn.send(records);
-            if (commit) await txn.sendOffsets(this.consumer!, [{ topic: s.ps.topic, partition: s.ps.partition, offset }]);
-            this.fault("in-transaction");
-            await txn.commit();
-            if (commit) s.ps.lastCommitted = offset;
-          }
-          this.settle(s.counts, s.records);
-          if (!this.alive) return;
-        }
-      } else {
-        const outputs = swaps.length === 1 ? swaps[0].outputs : swaps.flatMap((s) => s.outputs);
-        if (outputs.length > 0) await this.producer!.send(outputs);
-        if (!this.alive) return;
-        this.fault("after-produce");
-        const marks = swaps
-          .filter((s) => s.marks.length > 0)
-          .map((s) => markRecord(w.stateTopic, s.ps.topic, s.ps.partition, s.marks));
-        if (marks.length > 0) await this.producer!.send(marks);
-        for (const s of swaps) this.settle(s.counts, s.records);
-        if (!this.alive) return;
-        this.fault("after-marks");
+  /** At-least-once: commits committable offsets, one OffsetCommit in flight at a time. */
+  private requestCommit(): void {
+    this.commitWanted = true;
+    if (this.committing) return;
+    this.committing = true;
+    this.track(this.commitLoop());
+  }
+
+  private async commitLoop(): Promise<void> {
+    try {
+      while (this.commitWanted && this.alive) {
+        this.commitWanted = false;
         const offsets: TopicPartitionOffset[] = [];
-        for (const s of swaps) {
-          const offset = s.ps.tracker.committable();
-          if (offset !== undefined && offset !== s.ps.lastCommitted) {
-            offsets.push({ topic: s.ps.topic, partition: s.ps.partition, offset });
+        const states: PartitionState[] = [];
+        for (const ps of this.partitions.values()) {
+          const offset = ps.tracker.committable();
+          if (offset !== undefined && offset !== ps.lastCommitted) {
+            offsets.push({ topic: ps.topic, partition: ps.partition, offset });
+            states.push(ps);
           }
         }
-        if (offsets.length > 0) {
-          await this.consumer!.commit(offsets);
-          for (const o of offsets) this.partitions.get(tpKey(o.topic, o.partition))!.lastCommitted = o.offset;
-        }
+        if (offsets.length === 0) continue;
+        await this.consumer!.commit(offsets);
+        for (let i = 0; i < states.length; i++) states[i].lastCommitted = offsets[i].offset;
         if (!this.alive) return;
         this.fault("after-commit");
       }
     } finally {
-      this.flushing = false;
-      this.flushDone.notify();
+      this.committing = false;
     }
+  }
+
+  /** Exactly-once flush of one input partition: one transaction with the outputs, the mark and
+   *  the offset. Counters reach the ledger only once it is committed. */
+  private async transact(s: Swap): Promise<void> {
+    const ps = s.ps;
+    const records = s.marks.length > 0 ? [...s.outputs, markRecord(this.worker.stateTopic, ps.topic, ps.partition, s.marks)] : s.outputs;
+    const offset = ps.tracker.committable();
+    const commit = offset !== undefined && offset !== ps.lastCommitted;
+    if (records.length > 0 || commit) {
+      const txn = await ps.producer!.transaction();
+      // A dead instance sends nothing more (its producer is closed, aborting the transaction).
+      if (!this.alive) return;
+      if (records.length > 0) await txn.send(records);
+      if (!this.alive) return;
+      if (commit) await txn.sendOffsets(this.consumer!, [{ topic: ps.topic, partition: ps.partition, offset }]);
+      if (!this.alive) return;
+      this.fault("in-transaction");
+      await txn.commit();
+      if (commit) ps.lastCommitted = offset;
+    }
+    this.settle(s.counts, s.records);
   }
 
   private settle(counts: Float64Array, records: number): void {
@@ -1002,7 +1105,7 @@ export class WorkerInstance {
     // out. Leaving the group while a flush is still in flight would hand the partitions to a
     // new owner that reads the dedupe state before this flush's marks land, and both would
     // count the same message.
-    while (this.flushing) await this.flushDone.wait();
+    while (this.pendingOps > 0) await this.flushDone.wait();
     const closing: Array<Promise<void>> = [];
     if (this.consumer) closing.push(this.consumer.close());
     if (this.producer) closing.push(this.producer.close());
