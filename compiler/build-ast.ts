@@ -5,11 +5,14 @@
  */
 import type { CstElement, CstNode, IToken } from "chevrotain";
 import { lex } from "../grammar/lexer.js";
-import { parseEachChunk, splitDeclarations, type DeclarationChunk, type SyntaxProblem } from "../grammar/parser.js";
+import { parseChunk, splitDeclarations, type DeclarationChunk, type SyntaxProblem } from "../grammar/parser.js";
 import * as T from "../grammar/tokens.js";
 import type * as A from "./ast.js";
 import { DiagnosticBag, type Diagnostic } from "./diagnostics.js";
+import { parseDeclarationDirect, parseDuration, tokenSpan, unquote } from "./parse-direct.js";
 import type { SourceFile, Span } from "./source.js";
+
+export { parseDuration };
 
 /** Deeper nesting than this is reported instead of parsed (the parser recurses). */
 export const MAX_NESTING = 64;
@@ -25,7 +28,17 @@ export interface ParsedFile {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-export function parseFile(source: SourceFile): ParsedFile {
+export interface ParseOptions {
+  /**
+   * Read declarations without syntax errors with the direct parser
+   * (compiler/parse-direct.ts) rather than through Chevrotain's tree; the
+   * result is the same. Default true; the tests turn it off to compare.
+   */
+  readonly direct?: boolean;
+}
+
+export function parseFile(source: SourceFile, options: ParseOptions = {}): ParsedFile {
+  const direct = options.direct ?? true;
   const bag = new DiagnosticBag();
   const file = source.path;
   const text = source.text;
@@ -85,18 +98,27 @@ export function parseFile(source: SourceFile): ParsedFile {
     else chunks.push(chunk);
   }
 
-  // Each declaration's tree becomes AST as soon as it is parsed, so the trees die young.
+  // A declaration the direct parser cannot read has a syntax error: Chevrotain parses it
+  // again, reports the error and recovers. Each tree becomes AST at once, so trees die young.
   const builder = new AstBuilder(file, bag);
   const declarations: A.Declaration[] = [];
-  const parsed = parseEachChunk(chunks, (cst) => {
-    const declaration = builder.declaration(cst);
+  const problems: SyntaxProblem[] = [];
+  const strays: IToken[][] = [];
+  for (let index = 0; index < chunks.length; index++) {
+    const chunk = chunks[index];
+    if (chunk.stray) {
+      strays.push(chunk.tokens);
+      continue;
+    }
+    const read = direct ? parseDeclarationDirect(chunk.tokens) : undefined;
+    const declaration = read ?? builder.declaration(parseChunk(chunks, index, problems));
     if (declaration !== undefined) declarations.push(declaration);
-  });
-  for (const stray of parsed.strays) {
+  }
+  for (const stray of strays) {
     const first = stray[0];
     bag.report("expectedDeclaration", file, spanOfTokens(stray[0], stray[stray.length - 1]), { found: `'${first.image}'` });
   }
-  for (const problem of parsed.problems) {
+  for (const problem of problems) {
     const span = problem.atEnd ? { start: tokenSpan(problem.token).end, end: tokenSpan(problem.token).end } : tokenSpan(problem.token);
     const hint = syntaxHint(problem);
     bag.report("unexpectedToken", file, span, { expected: problem.expected, found: problem.found, ...(hint ? { hint } : {}) });
@@ -178,10 +200,6 @@ function tooDeepToken(tokens: readonly IToken[]): { token: IToken; limit: number
     }
   }
   return undefined;
-}
-
-function tokenSpan(token: IToken): Span {
-  return { start: token.startOffset, end: (token.endOffset ?? token.startOffset) + 1 };
 }
 
 function spanOfTokens(first: IToken, last: IToken): Span {
@@ -318,19 +336,6 @@ function nameAndBody(c: Children): [IToken | undefined, IToken[]] {
   if (brace === undefined) return [names[0], names.slice(1)];
   const before = names.filter((t) => t.startOffset < brace.startOffset);
   return [before[0], names.filter((t) => t.startOffset > brace.startOffset)];
-}
-
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-export function parseDuration(text: string): number {
-  const match = /^(-?[0-9]+)(ms|s|m|h|d)$/.exec(text);
-  if (!match) return Number.NaN;
-  return Number(match[1]) * DURATION_UNITS[match[2]];
-}
-
-function unquote(image: string): string {
-  const body = image.endsWith('"') && image.length >= 2 ? image.slice(1, -1) : image.slice(1);
-  return body.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c === "t" ? "\t" : c));
 }
 
 const COMPARISON_OPERATORS: readonly (readonly [string, A.ComparisonOperator])[] = [

@@ -453,21 +453,6 @@ export function parseTokens(tokens: readonly IToken[]): ParseResult {
  */
 export function parseChunks(chunks: readonly DeclarationChunk[]): ParseResult {
   const declarations: ParsedDeclaration[] = [];
-  const { problems, strays } = parseEachChunk(chunks, (cst, tokens) => declarations.push({ cst, tokens }));
-  return { declarations, problems, strays };
-}
-
-/**
- * Like `parseChunks`, but hands each declaration's tree to `onDeclaration` as
- * soon as it is parsed instead of keeping them all: a caller that turns each
- * tree into something smaller at once lets it die young (the trees of a large
- * file kept until the end cost more in garbage collection than the parse).
- */
-export function parseEachChunk(
-  chunks: readonly DeclarationChunk[],
-  onDeclaration: (cst: CstNode, tokens: IToken[]) => void,
-): Omit<ParseResult, "declarations"> {
-  const parser = flowParser();
   const problems: SyntaxProblem[] = [];
   const strays: IToken[][] = [];
   for (let index = 0; index < chunks.length; index++) {
@@ -476,18 +461,29 @@ export function parseEachChunk(
       strays.push(chunk.tokens);
       continue;
     }
-    parser.input = chunk.tokens;
-    const cst = parser.declaration();
-    for (const error of parser.errors) {
-      const [expected, found] = error.message.split(SEPARATOR);
-      const atEnd = error.token.tokenType === EOF || Number.isNaN(error.token.startOffset);
-      const token = atEnd ? chunk.tokens[chunk.tokens.length - 1] : error.token;
-      // At the end of a declaration the parser saw EOF; the reader sees the next declaration.
-      const next = chunks[index + 1]?.tokens[0];
-      const shown = atEnd && next !== undefined ? describe(next) : found ?? describe(error.token);
-      problems.push({ token, atEnd, expected, found: shown, declaration: chunk.tokens[0].image });
-    }
-    onDeclaration(cst, chunk.tokens);
+    declarations.push({ cst: parseChunk(chunks, index, problems), tokens: chunk.tokens });
   }
-  return { problems, strays };
+  return { declarations, problems, strays };
+}
+
+/**
+ * Parses one declaration of the chunks cut by `splitDeclarations` (not a stray
+ * one), adding its syntax problems to `problems`. Chunk by chunk, a caller that
+ * turns each tree into something smaller at once lets it die young.
+ */
+export function parseChunk(chunks: readonly DeclarationChunk[], index: number, problems: SyntaxProblem[]): CstNode {
+  const parser = flowParser();
+  const chunk = chunks[index];
+  parser.input = chunk.tokens;
+  const cst = parser.declaration();
+  for (const error of parser.errors) {
+    const [expected, found] = error.message.split(SEPARATOR);
+    const atEnd = error.token.tokenType === EOF || Number.isNaN(error.token.startOffset);
+    const token = atEnd ? chunk.tokens[chunk.tokens.length - 1] : error.token;
+    // At the end of a declaration the parser saw EOF; the reader sees the next declaration.
+    const next = chunks[index + 1]?.tokens[0];
+    const shown = atEnd && next !== undefined ? describe(next) : found ?? describe(error.token);
+    problems.push({ token, atEnd, expected, found: shown, declaration: chunk.tokens[0].image });
+  }
+  return cst;
 }
