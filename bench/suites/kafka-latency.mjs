@@ -6,7 +6,7 @@
 //   FLOWC_BENCH_RATE=1000 FLOWC_BENCH_SECONDS=30 node bench/run.mjs kafka-latency
 //
 // 1. Latency at a fixed rate. The suite feeds FLOWC_BENCH_RATE photos/s (default 500) into
-//    PREFIXphotos for FLOWC_BENCH_WARMUP + FLOWC_BENCH_SECONDS seconds (default 5 + 20) and times
+//    PREFIXphotos for FLOWC_BENCH_WARMUP + FLOWC_BENCH_SECONDS seconds (default 10 + 20) and times
 //    each rendition from its photo's produce call to its arrival at a consumer of
 //    PREFIXrenditions; feeder and consumer run in this process, so one clock serves both
 //    (bench/baselines/photos-latency.mjs). Once the pipeline's consumer groups are stable, a
@@ -32,6 +32,7 @@
 // Every rendition is checked against the handler's own render (examples/handlers/photos.ts for
 // flowc, photos-common's render for kafkajs): none missing, none wrong, duplicates counted (an
 // exactly-once run with duplicates gives no figure). Topics and groups are deleted by prefix.
+// FLOWC_BENCH_LAYOUT=per-worker runs flowc's latency runs as one process per worker too.
 // FLOWC_BENCH_DEBUG=1 prints the flowc processes' output. Skips with one row when Kafka is
 // unavailable.
 
@@ -209,6 +210,23 @@ function launchFlowcProcess({ root, brokers, prefix, mode, only = [], log }) {
   };
 }
 
+/**
+ * The build's workers as one process (all four) or as one process per worker. stop() gives the
+ * summed peak RSS and CPU seconds, and each process's own in `each`.
+ */
+function launchFlowc({ flowc, perWorker, ...opts }) {
+  const procs = perWorker ? flowc.topology.workers.map((w) => launchFlowcProcess({ ...opts, only: [w.id] })) : [launchFlowcProcess(opts)];
+  return {
+    failed: Promise.race(procs.map((p) => p.failed)),
+    async stop() {
+      const each = (await Promise.all(procs.map((p) => p.stop()))).map((x, i) => ({ worker: procs[i].name, ...x }));
+      const sum = (f) => each.reduce((a, x) => a + (x[f] ?? NaN), 0);
+      return { peakRssBytes: sum("peakRssBytes"), cpu: sum("cpu"), each };
+    },
+    kill: () => procs.forEach((p) => p.kill()),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // one latency run
 
@@ -216,7 +234,7 @@ function launchFlowcProcess({ root, brokers, prefix, mode, only = [], log }) {
  * One fixed-rate run of one implementation: topics (and the backlog), collector, pipeline
  * process, ready, feed, all renditions, stop. Returns the latencies and the checks.
  */
-async function latencyRun({ impl, mode, brokers, root, flowc, rate, seconds, warmup, backlog = 0, log }) {
+async function latencyRun({ impl, mode, brokers, root, flowc, rate, seconds, warmup, backlog = 0, perWorker = false, log }) {
   const eos = mode === "exactly-once";
   const tag = `${impl}${backlog ? "+backlog" : ""} ${mode}`;
   const prefix = uniquePrefix(`lat-${impl === "flowc" ? "fl" : "kjs"}-${eos ? "eos" : "alo"}${backlog ? "-bl" : ""}`);
@@ -243,7 +261,7 @@ async function latencyRun({ impl, mode, brokers, root, flowc, rate, seconds, war
     await collector.ready;
     const launchedAt = performance.now();
     if (impl === "flowc") {
-      proc = launchFlowcProcess({ root, brokers, prefix, mode, log });
+      proc = launchFlowc({ flowc, perWorker, root, brokers, prefix, mode, log });
       const groups = flowc.topology.workers.map((w) => prefix + w.group);
       await Promise.race([
         waitForGroups({
@@ -320,7 +338,7 @@ async function latencyRun({ impl, mode, brokers, root, flowc, rate, seconds, war
     return result;
   } finally {
     proc?.kill?.();
-    if (proc?.child && proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill("SIGKILL");
+    if (proc?.child?.exitCode === null && proc.child.signalCode === null) proc.child.kill("SIGKILL");
     await collector?.stop();
     await deleteByPrefix(brokers, prefix).catch((e) => log(`cleanup of ${prefix}*: ${e.message}`));
   }
@@ -333,46 +351,29 @@ async function latencyRun({ impl, mode, brokers, root, flowc, rate, seconds, war
 async function perProcessRun({ mode, brokers, root, flowc, messages, log }) {
   const eos = mode === "exactly-once";
   const prefix = uniquePrefix(`rss-fl-${eos ? "eos" : "alo"}`);
-  const procs = [];
+  let workers;
   let collector;
   try {
     await prepareFlowcTopics({ flowc, brokers, prefix, log });
     await producePhotos({ brokers, prefix, messages });
-    collector = startRenditionCollector({
-      brokers,
-      prefix,
-      readCommitted: eos,
-      photos: messages,
-      sentAt: new Float64Array(messages),
-      expect: flowc.expect,
-      log,
-    });
+    const sentAt = new Float64Array(messages);
+    collector = startRenditionCollector({ brokers, prefix, readCommitted: eos, photos: messages, sentAt, expect: flowc.expect, log });
     await collector.ready;
     const started = performance.now();
-    for (const w of flowc.topology.workers) procs.push(launchFlowcProcess({ root, brokers, prefix, mode, only: [w.id], log }));
-    const failed = Promise.race(procs.map((p) => p.failed));
-    await Promise.race([
-      collector.waitFor(() => collector.progress().distinct === 3 * messages, {
-        timeoutMs: 90000,
-      }),
-      failed,
-    ]);
+    workers = launchFlowc({ flowc, perWorker: true, root, brokers, prefix, mode, log });
+    await Promise.race([collector.waitFor(() => collector.progress().distinct === 3 * messages, { timeoutMs: 90000 }), workers.failed]);
     const seconds = (performance.now() - started) / 1000;
     await sleep(1000);
-    const stopped = await Promise.all(procs.map((p) => p.stop()));
+    const { each } = await workers.stop();
     const p = collector.progress();
-    const perWorker = flowc.topology.workers.map((w, i) => ({
-      worker: w.id,
-      peakRssBytes: stopped[i].peakRssBytes,
-      cpuSeconds: stopped[i].cpu,
-    }));
+    const perWorker = each.map((x) => ({ worker: x.worker, peakRssBytes: x.peakRssBytes, cpuSeconds: x.cpu }));
     log(
       `flowc ${mode}, one process per worker: ${messages} photos in ${seconds.toFixed(1)}s (launch to last rendition), ${p.distinct} renditions, ${p.duplicates} duplicates; ` +
         perWorker.map((x) => `${x.worker} ${Math.round(mib(x.peakRssBytes))} MiB / ${x.cpuSeconds?.toFixed(1)} CPU s`).join(", "),
     );
     return { mode, messages, seconds, perWorker, ...p };
   } finally {
-    for (const p of procs) p.kill();
+    workers?.kill();
     await collector?.stop();
     await deleteByPrefix(brokers, prefix).catch((e) => log(`cleanup of ${prefix}*: ${e.message}`));
   }
@@ -399,9 +400,12 @@ const verifiedNote = (r) =>
 export default async function kafkaLatency(ctx) {
   const rate = num("FLOWC_BENCH_RATE", 500);
   const seconds = num("FLOWC_BENCH_SECONDS", 20);
-  const warmup = num("FLOWC_BENCH_WARMUP", 5);
+  const warmup = num("FLOWC_BENCH_WARMUP", 10);
   const backlog = Math.round(num("FLOWC_BENCH_BACKLOG", 100000));
   const rssMessages = Math.round(num("FLOWC_BENCH_RSS_MESSAGES", 20000));
+  // FLOWC_BENCH_LAYOUT=per-worker: flowc's latency runs with one process per worker too.
+  const perWorker = process.env.FLOWC_BENCH_LAYOUT === "per-worker";
+  const layout = perWorker ? "4 processes" : "one process";
   const modes = (process.env.FLOWC_BENCH_MODES ?? "at-least-once,exactly-once")
     .split(",")
     .map((m) => m.trim())
@@ -419,156 +423,145 @@ export default async function kafkaLatency(ctx) {
         return { error: String(e?.message ?? e).split("\n")[0] };
       }
     };
-    {
-      // Build once, outside the timed runs (the same build kafka-flowc uses).
-      execFileSync(process.execPath, [path.join(root, "bin", "flowc.js"), "build", path.join(root, "examples", "photos.flow"), "--out", GEN_DIR], {
-        cwd: root,
-        stdio: ["ignore", "ignore", "inherit"],
-      });
-      const flowc = await loadFlowc(root);
-      log(
-        `${rate} photos/s for ${warmup}+${seconds}s per run, backlog ${backlog} retries, ${rssMessages} photos for peak RSS per process; ${modes.join(", ")}; on ${brokers}`,
-      );
+    // Build once, outside the timed runs (the same build kafka-flowc uses).
+    execFileSync(process.execPath, [path.join(root, "bin", "flowc.js"), "build", path.join(root, "examples", "photos.flow"), "--out", GEN_DIR], {
+      cwd: root,
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    const flowc = await loadFlowc(root);
+    log(
+      `${rate} photos/s for ${warmup}+${seconds}s per run, backlog ${backlog} retries, ${rssMessages} photos for peak RSS per process; ${modes.join(", ")}; on ${brokers}`,
+    );
 
-      for (const mode of modes) {
-        const tag = mode === "exactly-once" ? "EOS" : "ALOS";
-        const common = {
-          mode,
-          brokers,
-          root,
-          flowc,
-          rate,
-          seconds,
-          warmup,
-          log,
-        };
-        const kjs = await attempt(`kafkajs ${mode}`, () => latencyRun({ impl: "kafkajs", ...common }));
-        const fl = await attempt(`flowc ${mode}`, () => latencyRun({ impl: "flowc", ...common }));
-        const bl = backlog > 0 ? await attempt(`flowc ${mode} with a backlog`, () => latencyRun({ impl: "flowc", backlog, ...common })) : undefined;
-        const kjsBad = problems(kjs, mode);
-        const flBad = problems(fl, mode);
-        const base = (q) => ({
-          name: `kafkajs ${tag}`,
-          value: kjsBad ? NaN : kjs.measured[q],
-        });
-        for (const q of ["p50", "p99"]) {
-          rows.push({
-            group: GROUP,
-            name: `photos end-to-end latency ${q}, ${tag}, ${rate}/s`,
-            value: flBad ? NaN : fl.measured[q],
-            unit: "ms",
-            better: "lower",
-            baseline: base(q),
-            note: flBad
-              ? flBad
-              : `produce call -> rendition received, ${fl.measured.count} renditions after ${warmup}s warm-up; ${verifiedNote(fl)}; flowc max ${ms(fl.measured.max)}, ` +
-                (kjsBad ? `kafkajs: ${kjsBad}` : `kafkajs max ${ms(kjs.measured.max)}, ${verifiedNote(kjs)}`),
-          });
-        }
+    for (const mode of modes) {
+      const tag = mode === "exactly-once" ? "EOS" : "ALOS";
+      const common = { mode, brokers, root, flowc, rate, seconds, warmup, perWorker, log };
+      const kjs = await attempt(`kafkajs ${mode}`, () => latencyRun({ impl: "kafkajs", ...common }));
+      const fl = await attempt(`flowc ${mode}`, () => latencyRun({ impl: "flowc", ...common }));
+      const bl = backlog > 0 ? await attempt(`flowc ${mode} with a backlog`, () => latencyRun({ impl: "flowc", backlog, ...common })) : undefined;
+      const kjsBad = problems(kjs, mode);
+      const flBad = problems(fl, mode);
+      const base = (q) => ({
+        name: `kafkajs ${tag}`,
+        value: kjsBad ? NaN : kjs.measured[q],
+      });
+      for (const q of ["p50", "p99"]) {
         rows.push({
           group: GROUP,
-          name: `photos at ${rate}/s, ${tag}, peak RSS (one process)`,
-          value: flBad ? NaN : mib(fl.peakRssBytes),
-          unit: "MiB",
+          name: `photos end-to-end latency ${q}, ${tag}, ${rate}/s${perWorker ? ", flowc in 4 processes" : ""}`,
+          value: flBad ? NaN : fl.measured[q],
+          unit: "ms",
           better: "lower",
-          baseline: {
-            name: `kafkajs ${tag}`,
-            value: kjsBad ? NaN : mib(kjs.peakRssBytes),
-          },
+          baseline: base(q),
           note: flBad
             ? flBad
-            : `VmHWM; flowc: all 4 workers in one process (the generated entry), CPU ${fl.cpuSeconds?.toFixed(1)} s; kafkajs CPU ${kjs.cpuSeconds?.toFixed(1) ?? "n/a"} s`,
+            : `produce call -> rendition received, ${fl.measured.count} renditions after ${warmup}s warm-up; ${verifiedNote(fl)}; flowc max ${ms(fl.measured.max)}, ` +
+              (kjsBad ? `kafkajs: ${kjsBad}` : `kafkajs max ${ms(kjs.measured.max)}, ${verifiedNote(kjs)}`),
         });
-        if (bl) {
-          const blBad = problems(bl, mode) ?? (bl.backlogDistinct === backlog ? null : `${bl.backlogDistinct} of ${backlog} backlog renditions`);
-          const under = bl.underBacklog;
-          // Photos fed while the backlog drained; if it drained within the warm-up, all of them.
-          const figure = under?.count ? under : bl.duringDrain;
-          const ratio = figure && !flBad ? figure.p99 / fl.measured.p99 : NaN;
+      }
+      rows.push({
+        group: GROUP,
+        name: `photos at ${rate}/s, ${tag}, peak RSS (${layout})`,
+        value: flBad ? NaN : mib(fl.peakRssBytes),
+        unit: "MiB",
+        better: "lower",
+        baseline: {
+          name: `kafkajs ${tag}`,
+          value: kjsBad ? NaN : mib(kjs.peakRssBytes),
+        },
+        note: flBad
+          ? flBad
+          : `VmHWM; flowc: the 4 workers in ${perWorker ? "4 processes (summed)" : "one process"} (the generated entry), CPU ${fl.cpuSeconds?.toFixed(1)} s; kafkajs CPU ${kjs.cpuSeconds?.toFixed(1) ?? "n/a"} s`,
+      });
+      if (bl) {
+        const blBad = problems(bl, mode) ?? (bl.backlogDistinct === backlog ? null : `${bl.backlogDistinct} of ${backlog} backlog renditions`);
+        const under = bl.underBacklog;
+        // Photos fed while the backlog drained; if it drained within the warm-up, all of them.
+        const figure = under?.count ? under : bl.duringDrain;
+        const ratio = figure && !flBad ? figure.p99 / fl.measured.p99 : NaN;
+        rows.push({
+          group: GROUP,
+          name: `new-work latency p99 with ${backlog} retries waiting, ${tag}`,
+          value: blBad ? NaN : figure.p99,
+          unit: "ms",
+          better: "lower",
+          baseline: {
+            name: `flowc ${tag} without backlog`,
+            value: flBad ? NaN : fl.measured.p99,
+          },
+          note: blBad
+            ? blBad
+            : `aim <= 2x: ${ratio <= 2 ? "met" : "MISSED"} (${ratio.toFixed(2)}x); p50 ${ms(figure.p50)} over ${figure.count} renditions of photos fed while retries were waiting` +
+              `${under?.count ? "" : " (drained within the warm-up: warm-up photos included)"}; whole measured window p50 ${ms(bl.measured.p50)} p99 ${ms(bl.measured.p99)}; ${verifiedNote(bl)}`,
+        });
+        rows.push({
+          group: GROUP,
+          name: `backlog of ${backlog} retries drained, ${tag}`,
+          value: blBad ? NaN : bl.drainSeconds,
+          unit: "s",
+          better: "lower",
+          note: blBad
+            ? blBad
+            : `workers ready -> last backlog rendition (${Math.round(backlog / bl.drainSeconds)} retries/s) while new work ran at ${rate}/s; written in ${bl.backlog.seconds.toFixed(1)}s before the workers started`,
+        });
+      }
+
+      const rss =
+        rssMessages > 0
+          ? await attempt(`flowc ${mode} per process`, () =>
+              perProcessRun({
+                mode,
+                brokers,
+                root,
+                flowc,
+                messages: rssMessages,
+                log,
+              }),
+            )
+          : undefined;
+      const rssBase =
+        rssMessages > 0
+          ? await attempt(`kafkajs ${mode} peak RSS`, () =>
+              runKafkajsPhotos({
+                brokers,
+                messages: rssMessages,
+                mode,
+                log,
+              }),
+            )
+          : undefined;
+      if (rss) {
+        const bad = problems(rss, mode) ?? (rss.distinct === 3 * rssMessages ? null : `${rss.distinct} of ${3 * rssMessages} renditions`);
+        for (const w of rss.perWorker ?? [{ worker: "workers" }]) {
           rows.push({
             group: GROUP,
-            name: `new-work latency p99 with ${backlog} retries waiting, ${tag}`,
-            value: blBad ? NaN : figure.p99,
-            unit: "ms",
+            name: `peak RSS, process of ${w.worker}, ${tag}`,
+            value: bad ? NaN : mib(w.peakRssBytes),
+            unit: "MiB",
             better: "lower",
             baseline: {
-              name: `flowc ${tag} without backlog`,
-              value: flBad ? NaN : fl.measured.p99,
+              name: `kafkajs ${tag}, whole pipeline`,
+              value: rssBase?.error ? NaN : mib(rssBase?.peakRssBytes),
             },
-            note: blBad
-              ? blBad
-              : `aim <= 2x: ${ratio <= 2 ? "met" : "MISSED"} (${ratio.toFixed(2)}x); p50 ${ms(figure.p50)} over ${figure.count} renditions of photos fed while retries were waiting` +
-                `${under?.count ? "" : " (drained within the warm-up: warm-up photos included)"}; whole measured window p50 ${ms(bl.measured.p50)} p99 ${ms(bl.measured.p99)}; ${verifiedNote(bl)}`,
-          });
-          rows.push({
-            group: GROUP,
-            name: `backlog of ${backlog} retries drained, ${tag}`,
-            value: blBad ? NaN : bl.drainSeconds,
-            unit: "s",
-            better: "lower",
-            note: blBad
-              ? blBad
-              : `workers ready -> last backlog rendition (${Math.round(backlog / bl.drainSeconds)} retries/s) while new work ran at ${rate}/s; written in ${bl.backlog.seconds.toFixed(1)}s before the workers started`,
+            note: bad
+              ? bad
+              : `VmHWM after ${rssMessages} preloaded photos (${3 * rssMessages} renditions verified, ${rss.duplicates} duplicates, ${rss.seconds.toFixed(1)} s); CPU ${w.cpuSeconds?.toFixed(1)} s; ` +
+                (rssBase?.error ? `kafkajs failed: ${rssBase.error}` : `kafkajs runs both hops in its one process`),
           });
         }
-
-        const rss =
-          rssMessages > 0
-            ? await attempt(`flowc ${mode} per process`, () =>
-                perProcessRun({
-                  mode,
-                  brokers,
-                  root,
-                  flowc,
-                  messages: rssMessages,
-                  log,
-                }),
-              )
-            : undefined;
-        const rssBase =
-          rssMessages > 0
-            ? await attempt(`kafkajs ${mode} peak RSS`, () =>
-                runKafkajsPhotos({
-                  brokers,
-                  messages: rssMessages,
-                  mode,
-                  log,
-                }),
-              )
-            : undefined;
-        if (rss) {
-          const bad = problems(rss, mode) ?? (rss.distinct === 3 * rssMessages ? null : `${rss.distinct} of ${3 * rssMessages} renditions`);
-          for (const w of rss.perWorker ?? [{ worker: "workers" }]) {
-            rows.push({
-              group: GROUP,
-              name: `peak RSS, process of ${w.worker}, ${tag}`,
-              value: bad ? NaN : mib(w.peakRssBytes),
-              unit: "MiB",
-              better: "lower",
-              baseline: {
-                name: `kafkajs ${tag}, whole pipeline`,
-                value: rssBase?.error ? NaN : mib(rssBase?.peakRssBytes),
-              },
-              note: bad
-                ? bad
-                : `VmHWM after ${rssMessages} preloaded photos (${3 * rssMessages} renditions verified, ${rss.duplicates} duplicates, ${rss.seconds.toFixed(1)} s); CPU ${w.cpuSeconds?.toFixed(1)} s; ` +
-                  (rssBase?.error ? `kafkajs failed: ${rssBase.error}` : `kafkajs runs both hops in its one process`),
-            });
-          }
-          if (!bad) {
-            rows.push({
-              group: GROUP,
-              name: `peak RSS, sum of the 4 worker processes, ${tag}`,
-              value: rss.perWorker.reduce((a, w) => a + mib(w.peakRssBytes), 0),
-              unit: "MiB",
-              better: "lower",
-              baseline: {
-                name: `kafkajs ${tag}, whole pipeline`,
-                value: rssBase?.error ? NaN : mib(rssBase?.peakRssBytes),
-              },
-              note: "a deployment of one process per worker",
-            });
-          }
+        if (!bad) {
+          rows.push({
+            group: GROUP,
+            name: `peak RSS, sum of the 4 worker processes, ${tag}`,
+            value: rss.perWorker.reduce((a, w) => a + mib(w.peakRssBytes), 0),
+            unit: "MiB",
+            better: "lower",
+            baseline: {
+              name: `kafkajs ${tag}, whole pipeline`,
+              value: rssBase?.error ? NaN : mib(rssBase?.peakRssBytes),
+            },
+            note: "a deployment of one process per worker",
+          });
         }
       }
     }
