@@ -4,6 +4,9 @@
 // resolve, check) against the lexer alone on the same text, and as a whole
 // process (`node bin/flowc.js check`) against `node -e 0`, Node's bare start.
 // Aim: a 10,000-line program checks in under 0.5 s.
+// FLOWC_BENCH_COMPARE_DIST=<another build's dist> also measures that build's
+// process CPU on the same programs, its runs interleaved with this build's, so
+// before/after figures come from one run on the same machine load.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -149,7 +152,16 @@ export default async function check(ctx) {
       const mainUrl = pathToFileURL(path.join(ctx.root, "dist/cli/main.js")).href;
       const checkCode = `const { main } = await import(${JSON.stringify(mainUrl)}); const sink = { write() { return true; } }; await main(["check", ${JSON.stringify(file)}], { stdout: sink, stderr: sink });`;
       const startCpu = median(Array.from({ length: 5 }, () => cpuOf("")));
-      const checkCpu = median(Array.from({ length: 5 }, () => cpuOf(checkCode)));
+      const compareDist = process.env.FLOWC_BENCH_COMPARE_DIST;
+      const compareUrl = compareDist && pathToFileURL(path.join(path.resolve(compareDist), "cli/main.js")).href;
+      const compareCode = compareUrl && checkCode.replace(JSON.stringify(mainUrl), JSON.stringify(compareUrl));
+      const checkSamples = [];
+      const compareSamples = [];
+      for (let i = 0; i < 5; i++) {
+        checkSamples.push(cpuOf(checkCode));
+        if (compareCode) compareSamples.push(cpuOf(compareCode));
+      }
+      const checkCpu = median(checkSamples);
       rows.push({
         group: "check",
         name: `flowc check process CPU, ${label}`,
@@ -159,6 +171,19 @@ export default async function check(ctx) {
         better: "lower",
         note: lines === 10_000 ? `user+sys; aim < 500 ms: ${checkCpu < 500 ? "met" : "missed"}` : "user+sys",
       });
+      if (compareCode) {
+        const compareCpu = median(compareSamples);
+        rows.push({
+          group: "check",
+          name: `flowc check process CPU against the compare build, ${label}`,
+          value: checkCpu,
+          unit: "ms",
+          baseline: { name: "compare build", value: compareCpu },
+          better: "lower",
+          note: `user+sys, runs interleaved; compare build ${path.resolve(compareDist)}`,
+        });
+        ctx.log(`${label}: process CPU ${checkCpu.toFixed(0)} ms, compare build ${compareCpu.toFixed(0)} ms`);
+      }
       ctx.log(`${label}: createProgram ${programMs.toFixed(1)} ms (lexer ${lexMs.toFixed(1)} ms), process ${processMs.toFixed(0)} ms (node start ${startMs.toFixed(0)} ms), process CPU ${checkCpu.toFixed(0)} ms (node start ${startCpu.toFixed(0)} ms)`);
     }
   } finally {
