@@ -1,10 +1,10 @@
 /** Phase 1: text -> tokens (plus comments, kept for the formatter). */
-import type { IToken } from "chevrotain";
+import type { IToken, TokenType } from "chevrotain";
 import { Lexer } from "./chevrotain.js";
 import { allTokens } from "./tokens.js";
 
 /**
- * Tokens carry offsets only (startOffset, and endOffset added by `lex`): every
+ * Tokens carry offsets only (startOffset and endOffset, see below): every
  * position in flowc is an offset into the text (SourceFile derives lines and
  * columns on demand), and tracking lines and columns in each of a large file's
  * tokens doubled the lexer's time.
@@ -14,6 +14,26 @@ import { allTokens } from "./tokens.js";
 export const lexerConfig = { positionTracking: "onlyOffset", ensureOptimizations: true } as const;
 
 export const flowLexer = new Lexer(allTokens, { ...lexerConfig, skipValidations: true });
+
+/**
+ * Tokens are made with their endOffset at once: adding it to each token after
+ * the fact cost a third as much as lexing (every token grew a second property
+ * store). This replaces the method Chevrotain's "onlyOffset" tracking uses to
+ * make a token; should a Chevrotain version no longer have it, `lex` adds the
+ * end offsets itself.
+ */
+type TokenMaker = (image: string, startOffset: number, tokenTypeIdx: number, tokenType: TokenType) => IToken;
+const internals = flowLexer as unknown as { createTokenInstance?: TokenMaker; createOffsetOnlyToken?: TokenMaker };
+const makesEndOffsets = typeof internals.createTokenInstance === "function" && internals.createTokenInstance === internals.createOffsetOnlyToken;
+if (makesEndOffsets) {
+  internals.createTokenInstance = (image, startOffset, tokenTypeIdx, tokenType) => ({
+    image,
+    startOffset,
+    endOffset: startOffset + image.length - 1,
+    tokenTypeIdx,
+    tokenType,
+  });
+}
 
 export interface LexError {
   readonly offset: number;
@@ -29,8 +49,10 @@ export interface LexResult {
 
 export function lex(text: string): LexResult {
   const result = flowLexer.tokenize(text);
-  withEndOffsets(result.tokens);
-  for (const group of Object.values(result.groups)) withEndOffsets(group);
+  if (!makesEndOffsets) {
+    withEndOffsets(result.tokens);
+    for (const group of Object.values(result.groups)) withEndOffsets(group);
+  }
   return {
     tokens: result.tokens,
     comments: result.groups["comments"] ?? [],
