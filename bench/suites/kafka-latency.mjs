@@ -495,7 +495,7 @@ export default async function kafkaLatency(ctx) {
           note: blBad
             ? blBad
             : `aim <= 2x: ${ratio <= 2 ? "met" : "MISSED"} (${ratio.toFixed(2)}x); photos fed in the ${(bl.drainFromFeedMs / 1000).toFixed(1)} s from the probe to the last retry's rendition ` +
-              `(${under.count} renditions): p50 ${ms(under.p50)} against ${ms(same?.p50)}; after the ${warmup} s warm-up: p99 ${ms(after.p99)} over ${after.count} renditions while retries waited, ` +
+              `(${under.count} renditions): p50 ${ms(under.p50)} against ${ms(same?.p50)}; after the ${warmup} s warm-up: ${after.count ? `p99 ${ms(after.p99)} over ${after.count} renditions while retries waited` : "none left waiting"}, ` +
               `${ms(bl.measured.p99)} over the whole window, against ${ms(fl.measured?.p99)} without backlog; ${verifiedNote(bl)}`,
         });
         rows.push({
