@@ -327,6 +327,8 @@ export async function runFlowcBacklog({ brokers, messages, mode, log = () => {},
     log(`${label} ${mode} (backlog): ${messages} photos in ${seconds.toFixed(2)}s = ${Math.round(out.inputPerSecond)} photos/s (${out.outputs} renditions, ${out.distinct} distinct, ${out.duplicates} duplicates, CPU ${r.cpuSeconds?.toFixed(1)}s, peak RSS ${Math.round(mib(r.maxRssBytes))} MiB, startup ${out.startupSeconds.toFixed(1)}s)`);
     return out;
   } finally {
+    // It exits by itself after its result (let it: --cpu-prof writes its profile on exit).
+    if (child && child.exitCode === null && child.signalCode === null) await Promise.race([new Promise((r) => child.once("exit", r)), new Promise((r) => setTimeout(r, 5000))]);
     if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     await common.deleteByPrefix(brokers, prefix).catch((e) => log(`cleanup of ${prefix}*: ${e.message}`));
   }

@@ -127,6 +127,127 @@ if (require.cache[require.resolve("kafkajs/src/producer/sendMessages.js")] === u
   require.cache[groupPath] = m;
 }
 
+/** kafkajs' Encoder (protocol/encoder.js): the record encoder below returns one. */
+interface KafkajsEncoder {
+  buf: Buffer;
+  offset: number;
+}
+type RecordArgs = {
+  offsetDelta?: number;
+  timestampDelta?: number;
+  key?: unknown;
+  value?: unknown;
+  headers?: Record<string, unknown>;
+};
+const encoderPath = require.resolve("kafkajs/src/protocol/encoder.js");
+const recordPath = require.resolve("kafkajs/src/protocol/recordBatch/record/v0/index.js");
+const producePath = require.resolve("kafkajs/src/protocol/requests/produce/v3/request.js");
+let kafkajsRecord: ((args: RecordArgs) => KafkajsEncoder) | undefined;
+let encoderPrototype: object | undefined;
+
+const isInt32 = (v: unknown): v is number => typeof v === "number" && (v | 0) === v;
+const zigzag = (v: number): number => ((v << 1) ^ (v >> 31)) >>> 0;
+function uvarintSize(u: number): number {
+  let n = 1;
+  while (u > 127) {
+    n++;
+    u >>>= 7;
+  }
+  return n;
+}
+function writeUVarInt(buf: Buffer, at: number, u: number): number {
+  while (u > 127) {
+    buf[at++] = (u & 0x7f) | 0x80;
+    u >>>= 7;
+  }
+  buf[at++] = u;
+  return at;
+}
+/** Byte length of a key, value or header value as kafkajs writes it; -1 for null; undefined
+ *  for what the fast path leaves to kafkajs. */
+function fieldLength(v: unknown): number | undefined {
+  if (v === null || v === undefined) return -1;
+  if (typeof v === "string") return v.length === 0 ? 0 : Buffer.byteLength(v, "utf8");
+  if (Buffer.isBuffer(v)) return v.length;
+  return undefined;
+}
+function writeField(buf: Buffer, at: number, v: unknown, length: number): number {
+  at = writeUVarInt(buf, at, zigzag(length));
+  if (length <= 0) return at;
+  if (typeof v === "string") buf.write(v, at, length, "utf8");
+  else (v as Buffer).copy(buf, at);
+  return at + length;
+}
+
+/**
+ * kafkajs' record encoder (protocol/recordBatch/record/v0) with byte-identical output, in one
+ * buffer of the exact size: kafkajs' builds an Encoder per record and per header, each a zeroed
+ * 512-byte buffer, and a small array and Buffer per varint. Records it does not cover (header
+ * value arrays, timestamp deltas beyond 32 bits, keys that are neither text nor bytes) go to
+ * kafkajs' own.
+ */
+export function encodeRecord(args: RecordArgs): KafkajsEncoder {
+  const { offsetDelta = 0, timestampDelta = 0, key, value, headers } = args;
+  const fallback = () => kafkajsRecord!(args);
+  if (!isInt32(offsetDelta) || !isInt32(timestampDelta)) return fallback();
+  const keyLength = fieldLength(key);
+  const valueLength = fieldLength(value);
+  if (keyLength === undefined || valueLength === undefined) return fallback();
+  const fieldSize = (n: number) => uvarintSize(zigzag(n)) + (n > 0 ? n : 0);
+  let headerCount = 0;
+  let headersSize = 0;
+  let headerLengths: number[] | undefined;
+  if (headers !== undefined && headers !== null) {
+    for (const k in headers) {
+      if (!Object.prototype.hasOwnProperty.call(headers, k)) continue;
+      const v = headers[k];
+      const vLength = v === null || v === undefined ? undefined : fieldLength(v);
+      if (vLength === undefined) return fallback();
+      const kLength = Buffer.byteLength(k, "utf8");
+      (headerLengths ??= []).push(kLength, vLength);
+      headersSize += fieldSize(kLength) + fieldSize(vLength);
+      headerCount++;
+    }
+  }
+  headersSize += uvarintSize(zigzag(headerCount));
+  const body = 1 + uvarintSize(zigzag(timestampDelta)) + uvarintSize(zigzag(offsetDelta)) + fieldSize(keyLength) + fieldSize(valueLength) + headersSize;
+  const size = uvarintSize(zigzag(body)) + body;
+  const buf = Buffer.allocUnsafe(size);
+  let at = writeUVarInt(buf, 0, zigzag(body));
+  buf[at++] = 0; // attributes
+  at = writeUVarInt(buf, at, zigzag(timestampDelta));
+  at = writeUVarInt(buf, at, zigzag(offsetDelta));
+  at = writeField(buf, at, key, keyLength);
+  at = writeField(buf, at, value, valueLength);
+  at = writeUVarInt(buf, at, zigzag(headerCount));
+  if (headerCount > 0) {
+    let i = 0;
+    for (const k in headers) {
+      if (!Object.prototype.hasOwnProperty.call(headers, k)) continue;
+      at = writeField(buf, at, k, headerLengths![i]);
+      at = writeField(buf, at, headers![k], headerLengths![i + 1]);
+      i += 2;
+    }
+  }
+  if (at !== size) throw new Error(`flowc: record encoded to ${at} bytes, ${size} expected`);
+  const encoder = Object.create(encoderPrototype!) as KafkajsEncoder;
+  encoder.buf = buf;
+  encoder.offset = size;
+  return encoder;
+}
+if (require.cache[producePath] === undefined) {
+  encoderPrototype = (require(encoderPath) as { prototype: object }).prototype;
+  kafkajsRecord = require(recordPath) as (args: RecordArgs) => KafkajsEncoder;
+  const cached = require.cache[recordPath];
+  if (cached !== undefined) cached.exports = encodeRecord;
+} else {
+  // kafkajs is loaded already: its own encoder stays; keep encodeRecord usable for tests.
+  encoderPrototype = (require(encoderPath) as { prototype: object }).prototype;
+  kafkajsRecord = require(recordPath) as (args: RecordArgs) => KafkajsEncoder;
+}
+/** kafkajs' own record encoder (for tests comparing the two). */
+export const kafkajsRecordEncoder = (args: RecordArgs): KafkajsEncoder => kafkajsRecord!(args);
+
 export const kafkajs = require("kafkajs") as typeof KafkaJS;
 export type { KafkaJS };
 
