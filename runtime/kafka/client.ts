@@ -245,6 +245,92 @@ if (require.cache[producePath] === undefined) {
   encoderPrototype = (require(encoderPath) as { prototype: object }).prototype;
   kafkajsRecord = require(recordPath) as (args: RecordArgs) => KafkajsEncoder;
 }
+/** kafkajs' Decoder (protocol/decoder.js), the parts the record decoder below uses. */
+interface KafkajsDecoder {
+  buffer: Buffer;
+  offset: number;
+  readInt8(): number;
+  readVarInt(): number;
+  readVarIntBytes(): Buffer | null;
+  readVarIntString(): string | null;
+}
+interface RecordContext {
+  firstOffset?: string;
+  firstTimestamp?: string;
+  magicByte?: number;
+  isControlBatch?: boolean;
+  timestampType?: number;
+  maxTimestamp?: string;
+}
+const recordDecoderPath = require.resolve("kafkajs/src/protocol/recordBatch/record/v0/decoder.js");
+const batchDecoderPath = require.resolve("kafkajs/src/protocol/recordBatch/v0/decoder.js");
+const kafkajsRecordDecoder = require(recordDecoderPath) as (decoder: KafkajsDecoder, context?: RecordContext) => unknown;
+const LOG_APPEND_TIME = 1;
+
+/** `base + delta` as kafkajs' Long arithmetic prints it, or undefined outside safe integers. */
+function addToDecimal(base: unknown, delta: number): string | undefined {
+  if (typeof base !== "string") return undefined;
+  const n = Number(base);
+  if (!Number.isSafeInteger(n) || String(n) !== base) return undefined;
+  const sum = n + delta;
+  return Number.isSafeInteger(sum) ? String(sum) : undefined;
+}
+
+/**
+ * kafkajs' record decoder (protocol/recordBatch/record/v0/decoder.js) with the same result,
+ * without its per-record `Long` arithmetic for the offset and the timestamp (numbers while they
+ * are safe integers) and without rebuilding the headers object with a spread for every header.
+ * Anything else (timestamp deltas of more than 4 varint bytes, offsets beyond 2^53, a header
+ * named __proto__) is decoded again from the start by kafkajs' own.
+ */
+export function decodeRecord(decoder: KafkajsDecoder, batchContext: RecordContext = {}): unknown {
+  const { firstOffset, firstTimestamp, magicByte, isControlBatch = false, timestampType, maxTimestamp } = batchContext;
+  const start = decoder.offset;
+  const fallback = () => {
+    decoder.offset = start;
+    return kafkajsRecordDecoder(decoder, batchContext);
+  };
+  const attributes = decoder.readInt8();
+  // TimestampDelta, a zigzag varlong: up to 4 bytes here (|delta| < 2^27).
+  const buf = decoder.buffer;
+  let at = decoder.offset;
+  let raw = 0;
+  for (let shift = 0; ; shift += 7) {
+    const b = buf[at++];
+    if (b === undefined || shift > 21) return fallback();
+    raw += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) break;
+  }
+  decoder.offset = at;
+  const timestampDelta = (raw >>> 1) ^ -(raw & 1);
+  let timestamp: string | undefined;
+  if (timestampType === LOG_APPEND_TIME && maxTimestamp) timestamp = maxTimestamp;
+  else if ((timestamp = addToDecimal(firstTimestamp, timestampDelta)) === undefined) return fallback();
+  const offsetDelta = decoder.readVarInt();
+  const offset = addToDecimal(firstOffset, offsetDelta);
+  if (offset === undefined) return fallback();
+  const key = decoder.readVarIntBytes();
+  const value = decoder.readVarIntBytes();
+  const count = decoder.readVarInt();
+  if (count < -1) return fallback();
+  const headers: Record<string, unknown> = {};
+  for (let i = 0; i < count; i++) {
+    const name = decoder.readVarIntString();
+    const headerValue = decoder.readVarIntBytes();
+    if (name === "__proto__") return fallback();
+    const k = String(name);
+    const current = headers[k];
+    headers[k] = current === undefined ? headerValue : Array.isArray(current) ? current.concat([headerValue]) : [current, headerValue];
+  }
+  return { magicByte, attributes, timestamp, offset, key, value, headers, isControlRecord: isControlBatch, batchContext };
+}
+if (require.cache[batchDecoderPath] === undefined) {
+  const cached = require.cache[recordDecoderPath];
+  if (cached !== undefined) cached.exports = decodeRecord;
+}
+/** kafkajs' own record decoder (for tests comparing the two). */
+export const kafkajsDecodeRecord = kafkajsRecordDecoder;
+
 /** kafkajs' own record encoder (for tests comparing the two). */
 export const kafkajsRecordEncoder = (args: RecordArgs): KafkajsEncoder => kafkajsRecord!(args);
 
