@@ -61,8 +61,9 @@ export interface PipelineOptions {
   readonly logLevel?: LevelWithSilent;
   /** Register the run's metrics here instead of a fresh registry. */
   readonly registry?: Registry;
-  /** Per-instance bound on records taken in and not yet flushed (default 1000). */
+  /** Per-instance bound on records taken in and not yet flushed (default 4,000). */
   readonly maxInFlight?: number;
+  /** Records asked for per poll (default 1,000). */
   readonly maxPollRecords?: number;
   /** Ids remembered per input partition for duplicate suppression (default 10,000). */
   readonly dedupeWindow?: number;
