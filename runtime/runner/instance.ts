@@ -30,11 +30,9 @@ import { Signal } from "./signal.js";
 export type FaultPoint =
   | "after-poll"
   | "after-handler"
-  /** At-least-once: a flush's request (outputs and their dedupe marks) stored, offsets not
-   *  committed. */
+  /** At-least-once: outputs stored, dedupe marks not yet. */
   | "after-produce"
-  /** At-least-once: marks stored, offsets not committed (the marks travel in the outputs'
-   *  request, so this is the same point as "after-produce"). */
+  /** At-least-once: marks stored, offsets not committed. */
   | "after-marks"
   | "after-commit"
   /** Exactly-once: records added to the transaction, not committed. */
@@ -876,31 +874,32 @@ export class WorkerInstance {
   }
 
   /**
-   * At-least-once flush: the outputs (with retry and dead-letter records) and one dedupe mark
-   * per input partition, in ONE produce request, marks last; then the ledger is settled, the
+   * At-least-once flush: the outputs (with retry and dead-letter records), then, once they are
+   * acknowledged, one dedupe mark per input partition; then the ledger is settled, the
    * records' offsets become committable and a commit is requested (it runs beside the next
-   * flush). Marks are stored no later than the outputs they cover are acknowledged (same
-   * request: the broker has both when the request is acknowledged; when a request is larger
-   * than the transport's chunk the marks ride in the last chunk, after the outputs), and
-   * counters reach the ledger only once the marks are durable, so a crash never counts a
+   * flush). A mark is never stored before the outputs it covers: a produce request is not
+   * atomic across partitions (on a cluster, not even across brokers), and a mark stored for
+   * outputs that were not would make the partition's next owner skip those messages: lost.
+   * Counters reach the ledger only once the marks are durable, so a crash never counts a
    * message twice. An offset is committed only once everything before it is stored.
    */
   private async produce(swaps: readonly Swap[]): Promise<void> {
     const w = this.worker;
-    // The swaps' arrays are this flush's own: append the marks in place.
-    const records = swaps.length === 1 ? swaps[0].outputs : swaps.flatMap((s) => s.outputs);
+    const outputs = swaps.length === 1 ? swaps[0].outputs : swaps.flatMap((s) => s.outputs);
+    if (outputs.length > 0) await this.producer!.send(outputs);
+    if (!this.alive) return;
+    this.fault("after-produce");
+    const marks: ProducerRecord[] = [];
     for (const s of swaps) {
-      if (s.marks.length > 0) records.push(markRecord(w.stateTopic, s.ps.topic, s.ps.partition, s.marks));
+      if (s.marks.length > 0) marks.push(markRecord(w.stateTopic, s.ps.topic, s.ps.partition, s.marks));
     }
-    if (records.length > 0) await this.producer!.send(records);
+    if (marks.length > 0) await this.producer!.send(marks);
     // Stored: settle even if the instance died meanwhile (the request was on the wire).
     for (const s of swaps) {
       for (const entry of s.finished) entry.done = true;
       this.settle(s.counts, s.records);
     }
     if (!this.alive) return;
-    // Outputs and marks travel together: both points are "stored, offsets not committed".
-    this.fault("after-produce");
     this.fault("after-marks");
     this.requestCommit();
   }

@@ -5,7 +5,7 @@ import { decodeMsg, embedded, type Msg } from "./helpers.js";
 
 /** A handler with effects outside the broker and no output: the end of its pipeline. */
 function notifier(sent: Map<string, number>, failFirst = new Set<string>()) {
-  return defineWorker<Msg>({
+  return defineWorker<Msg, void>({
     id: "notify",
     input: { topic: "in", decode: decodeMsg },
     retryTopics: ["notify.retry"],
