@@ -251,7 +251,11 @@ class PipelineChecker {
       if (arg.name!.text !== "dropped") return this.bad(stage, arg.name!.span, `unknown option '${arg.name!.text}'`, usage);
       if (arg.value.kind !== "Name") return this.bad(stage, arg.value.span, "dropped names a topic", usage);
       droppedTo = this.topic(arg.value.name);
-      if (droppedTo) this.checkTopicCarries(droppedTo, before, arg.value.span);
+      if (droppedTo) {
+        this.checkTopicCarries(droppedTo, before, arg.value.span);
+        // Drops keep their shard placement, as a sink's records do.
+        for (const lane of before.lanes) this.checkShards(droppedTo, lane, arg.value.span);
+      }
     }
     const predicate = positional[0].value;
     for (const lane of before.lanes) this.predicate(predicate, lane.type, "filter condition");

@@ -297,6 +297,8 @@ class Lowering {
           const node = this.addNode(pipeline, strand, "filter", "filter", origin, { predicate: step.predicate, dropped: step.droppedTo?.kafkaName });
           if (step.droppedTo !== undefined) {
             const topic = this.declaredTopic(step.droppedTo);
+            // Like a sink: a declared topic without partitions takes the shard count that feeds it.
+            if (topic.partitions === undefined && strand.partitions !== undefined && topic.declared?.partitions === undefined) topic.partitions = strand.partitions;
             node.outputs.push({ label: "dropped", to: { kind: "topic", topic: topic.name } });
             topic.producers.add(node.id);
           }

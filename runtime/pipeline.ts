@@ -579,7 +579,7 @@ class Run implements PipelineRun {
       topics.push({
         name: spec.name,
         role: roles.get(spec.name) ?? "internal",
-        partitions: spec.partitions,
+        partitions: spec.partitions ?? marks.length,
         records: marks.reduce((n, m) => n + m.high, 0),
       });
     }

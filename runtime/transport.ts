@@ -80,7 +80,9 @@ export interface PartitionWatermarks {
 
 export interface TopicSpec {
   readonly name: string;
-  readonly partitions: number;
+  /** Undefined: the broker's default (Kafka's num.partitions; 1 on the embedded broker), for a
+   *  topic declared without partitions and fed by no shard. */
+  readonly partitions?: number;
   /** Kafka replication factor (ignored by the embedded broker). */
   readonly replication?: number;
   /**

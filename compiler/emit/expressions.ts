@@ -62,7 +62,8 @@ export function emitExpression(expr: A.Expression, ctx: ExpressionContext): stri
     case "In": {
       const value = operand(expr.value, ctx);
       const list = `[${expr.list.items.map((item) => emitExpression(item, ctx)).join(", ")}]`;
-      const test = `${expr.negated ? "!" : ""}${list}.includes(${value.code})`;
+      // An empty list holds nothing (and `[]` is a never[] to TypeScript).
+      const test = expr.list.items.length === 0 ? String(expr.negated) : `${expr.negated ? "!" : ""}${list}.includes(${value.code})`;
       return value.optional ? `(${value.code} !== undefined && ${test})` : test;
     }
     case "Binary": {

@@ -47,7 +47,7 @@ class Topic {
   /** Groups that ever subscribed: truncation waits for all of them. */
   readonly groups = new Set<Group>();
   roundRobin = 0;
-  constructor(readonly spec: TopicSpec) {
+  constructor(readonly spec: TopicSpec & { readonly partitions: number }) {
     this.logs = Array.from({ length: spec.partitions }, () => new PartitionLog());
   }
 }
@@ -445,7 +445,9 @@ export class EmbeddedBroker implements Transport {
 
   async createTopics(specs: readonly TopicSpec[]): Promise<void> {
     this.ensureOpen();
-    for (const spec of specs) {
+    for (const given of specs) {
+      // Kafka's own default num.partitions.
+      const spec = { ...given, partitions: given.partitions ?? 1 };
       if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
         throw new TransportError(`topic '${spec.name}': partitions must be an integer >= 1`);
       }

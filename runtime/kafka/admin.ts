@@ -59,7 +59,7 @@ export async function withKafka<T>(target: KafkaTarget, fn: (transport: KafkaTra
 }
 
 /** The TopicSpec (what the transport creates) of a planned topic, with its role's configuration. */
-export function plannedSpec(topic: PlannedTopic, plan: readonly PlannedTopic[], defaultPartitions: number): TopicSpec {
+export function plannedSpec(topic: PlannedTopic, plan: readonly PlannedTopic[], defaultPartitions: number): TopicSpec & { readonly partitions: number } {
   let maxRecordsPerPartition = topic.maxRecordsPerPartition;
   if (topic.role === "state" && maxRecordsPerPartition === undefined) {
     // As runtime/topology.ts sizes it: the marks of one dedupe window per input and retry topic.
@@ -114,7 +114,7 @@ export async function applyTopicPlan(
     const topics = plannedTopics(plan).map((t) => ({ ...t, replication: t.replication ?? options.replication }));
     const needsDefault = topics.some((t) => t.partitions === undefined);
     const defaultPartitions = needsDefault ? await brokerDefaultPartitions(transport) : 1;
-    const specs = new Map(topics.map((t) => [t.name, plannedSpec(t, topics, defaultPartitions)]));
+    const specs = new Map(topics.map((t) => [t.name, plannedSpec(t, topics, defaultPartitions)] as const));
     const existing = await transport.inspectTopics(topics.map((t) => t.name));
 
     const missing = topics.filter((t) => !existing.has(t.name));

@@ -289,14 +289,15 @@ export class KafkaTransport implements Transport, ConsumerHost, ProducerHost {
   async createTopics(specs: readonly TopicSpec[]): Promise<void> {
     this.ensureOpen();
     for (const spec of specs) {
-      if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
+      if (spec.partitions !== undefined && (!Number.isInteger(spec.partitions) || spec.partitions < 1)) {
         throw new TransportError(`topic '${spec.name}': partitions must be an integer >= 1`);
       }
     }
     const check = (existing: Map<string, TopicDescription>) => {
       for (const spec of specs) {
         const e = existing.get(spec.name);
-        if (e !== undefined && e.partitions !== spec.partitions) {
+        // Without partitions the spec takes whatever the broker gave it.
+        if (e !== undefined && spec.partitions !== undefined && e.partitions !== spec.partitions) {
           throw new TopicMismatchError(`topic '${spec.name}' exists with ${e.partitions} partitions, ${spec.partitions} requested`);
         }
       }
@@ -315,7 +316,7 @@ export class KafkaTransport implements Transport, ConsumerHost, ProducerHost {
     const admin = await this.admin();
     const topics: KafkaJS.ITopicConfig[] = specs.map((spec) => ({
       topic: this.topicName(spec.name),
-      numPartitions: spec.partitions,
+      numPartitions: spec.partitions ?? -1, // -1: the broker's num.partitions
       replicationFactor: spec.replication ?? this.replication ?? -1,
       configEntries: Object.entries(topicConfig(spec)).map(([name, value]) => ({ name, value })),
     }));

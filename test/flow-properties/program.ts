@@ -25,10 +25,9 @@
  *   edge below them, before another shard) all get the count of the first of them, and the
  *   topic that many partitions.
  *
- * - topics without partitions: every topic is declared with them. Left out, a source's make
- *   `flowc run` stop before it starts, and so does a filter's `dropped:` topic's (see
- *   known-bugs.test.ts); a dropped topic below a shard is given the shard's count here, which
- *   the check does not yet demand (FLOW3005, also there).
+ * - topics without partitions: every topic is declared with them (the printer does not vary
+ *   this yet). Left out, they once made `flowc run` stop before it started; known-bugs.test.ts
+ *   keeps those cases, and the dropped-topic shard check (FLOW3005).
  *
  * Dead letters: a lane's handler may name its dead-letter topic (`deadLetter(deadJ)`), a
  * print choice; the suite's interpreter knows one dead-letter topic per worker either way.
