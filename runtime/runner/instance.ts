@@ -74,6 +74,9 @@ class CrashSignal extends Error {
   override readonly name = "CrashSignal";
 }
 
+/** The window over which retries yield to new work (see retryBudgetSpent). */
+const RETRY_WINDOW_MS = 100;
+
 function tpKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }
@@ -192,6 +195,12 @@ export class WorkerInstance {
   private readonly contexts = new Set<Context>();
   private readonly log: Logger;
   private retryTierPartitions: number[] = [];
+  /** While new work flows (input taken in within RETRY_WINDOW_MS), retries taken in the
+   *  current window are bounded by the retry capacity. */
+  private mainSeenAt = Number.NEGATIVE_INFINITY;
+  private retryWindowStart = Number.NEGATIVE_INFINITY;
+  private retriesInWindow = 0;
+  private cancelRetryWindow: (() => void) | undefined;
   private fetchLoopDone: Promise<void> = Promise.resolve();
   private slotsDone: Promise<void> = Promise.resolve();
   private flushLoopDone: Promise<void> = Promise.resolve();
@@ -203,7 +212,9 @@ export class WorkerInstance {
     private readonly options: InstanceOptions,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    this.retryCapacity = Math.max(1, Math.floor(options.maxInFlight / 4));
+    // Retries are taken a few at a time: a large batch of them would hold up new work that
+    // arrives meanwhile (in the handler slots, the flush, and the event loop's share of CPU).
+    this.retryCapacity = Math.max(1, Math.min(Math.floor(options.maxInFlight / 4), Math.floor(options.maxPollRecords / 10)));
     this.log = options.logger.child({ worker: worker.id, instance: options.instance });
   }
 
@@ -303,9 +314,11 @@ export class WorkerInstance {
         await this.capacity.wait();
         continue;
       }
-      this.applyRetryPriority();
+      const retriesOpen = this.applyRetryPriority();
+      const room = Math.min(this.options.maxPollRecords, this.options.maxInFlight - this.buffered);
       const batches = await consumer.poll({
-        maxRecords: Math.min(this.options.maxPollRecords, this.options.maxInFlight - this.buffered),
+        // While retry partitions are open, a poll takes no more than the retries' room.
+        maxRecords: retriesOpen ? Math.max(1, Math.min(room, this.retryCapacity - this.retryBuffered)) : room,
       });
       if (this.state !== "running") return;
       if (batches.length === 0) continue;
@@ -321,15 +334,18 @@ export class WorkerInstance {
     }
   }
 
-  /** Retry topics are read only when no new work waits and a retry is due (priority). */
-  private applyRetryPriority(): void {
-    if (this.worker.retryTopics.length === 0) return;
+  /** Retry topics are read only when no new work waits and a retry is due (priority).
+   *  Returns whether any retry partition is open for this poll. */
+  private applyRetryPriority(): boolean {
+    if (this.worker.retryTopics.length === 0) return false;
+    let open = false;
     const consumer = this.consumer!;
     const mainWaiting = this.scheduler.size > 0;
-    const full = this.retryBuffered >= this.retryCapacity;
+    const full = this.retryBuffered >= this.retryCapacity || this.retryBudgetSpent();
     for (const ps of this.partitions.values()) {
       if (!ps.retry || ps.revoked) continue;
       const fetch = !mainWaiting && !full && ps.held.length === 0;
+      open ||= fetch;
       if (fetch && ps.paused) {
         ps.paused = false;
         consumer.resume([{ topic: ps.topic, partition: ps.partition }]);
@@ -338,6 +354,30 @@ export class WorkerInstance {
         consumer.pause([{ topic: ps.topic, partition: ps.partition }]);
       }
     }
+    return open;
+  }
+
+  /**
+   * Whether retries must wait for the next window: new work is flowing and this window's
+   * share of retries is taken. Without it a backlog of due retries drains at full speed
+   * between new messages and takes the CPU and flushes they need. The fetcher is woken when
+   * the window ends.
+   */
+  private retryBudgetSpent(): boolean {
+    const now = this.options.clock.now();
+    if (now - this.mainSeenAt >= RETRY_WINDOW_MS) return false;
+    if (now - this.retryWindowStart >= RETRY_WINDOW_MS) {
+      this.retryWindowStart = now;
+      this.retriesInWindow = 0;
+    }
+    if (this.retriesInWindow < this.retryCapacity) return false;
+    if (this.cancelRetryWindow === undefined) {
+      this.cancelRetryWindow = this.options.clock.schedule(this.retryWindowStart + RETRY_WINDOW_MS - now, () => {
+        this.cancelRetryWindow = undefined;
+        if (this.alive) this.consumer?.wakeup();
+      });
+    }
+    return true;
   }
 
   private intakeBatch(batch: RecordBatch): void {
@@ -377,6 +417,7 @@ export class WorkerInstance {
 
   private intakeMain(ps: PartitionState, record: ConsumedRecord): void {
     this.buffered++;
+    this.mainSeenAt = this.options.clock.now();
     const entry = ps.tracker.track(record.offset);
     const id = record.headers[Headers.id] ?? coordinatesId(record.topic, record.partition, record.offset);
     const replay = record.headers[Headers.replay];
@@ -414,6 +455,7 @@ export class WorkerInstance {
   private intakeRetry(ps: PartitionState, record: ConsumedRecord): void {
     this.buffered++;
     this.retryBuffered++;
+    this.retriesInWindow++;
     const entry = ps.tracker.track(record.offset);
     const id = record.headers[Headers.id] ?? coordinatesId(record.topic, record.partition, record.offset);
     const attempt = Number(record.headers[Headers.attempt]);
@@ -1063,6 +1105,7 @@ export class WorkerInstance {
     }
     if (this.state !== "stopping") return this.done;
     this.state = "stopped";
+    this.cancelRetryWindow?.();
     await this.closeAll();
     this.log.debug("stopped");
     this.resolveDone({ kind: "stopped" });
@@ -1089,6 +1132,7 @@ export class WorkerInstance {
   }
 
   private teardown(): void {
+    this.cancelRetryWindow?.();
     for (const ctx of this.contexts) ctx.abort(new Error("worker stopped"));
     for (const ps of this.partitions.values()) ps.cancelHold?.();
     void this.closeAll();
