@@ -13,6 +13,7 @@
 
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { withKafka } from "../baselines/harness.mjs";
 
 const GROUP = "kafka-baselines";
 
@@ -27,29 +28,18 @@ export default async function kafkaBaselines(ctx) {
   const log = ctx?.log ?? ((l) => process.stderr.write(`  ${l}\n`));
   const messages = Number(process.env.FLOWC_BENCH_MESSAGES ?? 100000);
   const runs = Math.max(1, Number(process.env.FLOWC_BENCH_RUNS ?? 1));
-  const skip = (note) => [{ group: GROUP, name: "kafka baselines", value: NaN, unit: "", note }];
 
-  const broker = await import(pathToFileURL(path.join(root, "scripts", "kafka-broker.mjs")).href);
-  const avail = broker.kafkaAvailable();
-  if (!avail.ok) return skip(`skipped: ${avail.reason}`);
-  let kafka;
-  try {
-    kafka = await broker.ensureKafka({ log });
-  } catch (e) {
-    return skip(`skipped: Kafka did not start (${String(e?.message ?? e).split("\n")[0]})`);
-  }
-  const brokers = kafka.brokers;
-  const { runKafkajsPhotos } = await import(pathToFileURL(path.join(root, "bench", "baselines", "kafkajs-photos.mjs")).href);
-  const { runKafkaStreamsPhotos, kafkaStreamsAvailable, buildKafkaStreamsJar } = await import(pathToFileURL(path.join(root, "bench", "baselines", "kafka-streams-photos.mjs")).href);
-  const { runKafkaPerf, photoRecordSize } = await import(pathToFileURL(path.join(root, "bench", "baselines", "kafka-perf.mjs")).href);
+  return withKafka(ctx, { group: GROUP, name: "kafka baselines" }, async ({ brokers }) => {
+    const { runKafkajsPhotos } = await import(pathToFileURL(path.join(root, "bench", "baselines", "kafkajs-photos.mjs")).href);
+    const { runKafkaStreamsPhotos, kafkaStreamsAvailable, buildKafkaStreamsJar } = await import(pathToFileURL(path.join(root, "bench", "baselines", "kafka-streams-photos.mjs")).href);
+    const { runKafkaPerf, photoRecordSize } = await import(pathToFileURL(path.join(root, "bench", "baselines", "kafka-perf.mjs")).href);
 
-  const rows = [];
-  const streamsOk = kafkaStreamsAvailable();
-  if (streamsOk.ok) await buildKafkaStreamsJar({ log }); // outside the timed runs
-  const recordSize = photoRecordSize();
-  log(`${messages} photos per run (${recordSize} bytes each), ${runs} run(s) per figure, on ${brokers}`);
+    const rows = [];
+    const streamsOk = kafkaStreamsAvailable();
+    if (streamsOk.ok) await buildKafkaStreamsJar({ log }); // outside the timed runs
+    const recordSize = photoRecordSize();
+    log(`${messages} photos per run (${recordSize} bytes each), ${runs} run(s) per figure, on ${brokers}`);
 
-  try {
     for (const mode of ["at-least-once", "exactly-once"]) {
       const kjs = [];
       const ks = [];
@@ -130,9 +120,6 @@ export default async function kafkaBaselines(ctx) {
         }
       }
     }
-  } finally {
-    // Stops the broker only if this suite started it.
-    await kafka.stop();
-  }
-  return rows;
+    return rows;
+  });
 }

@@ -1,7 +1,7 @@
 // Bench suite: the photos pipeline (examples/photos.flow) through flowc's generated workers on
 // the real Kafka broker, next to the same pipeline hand-written on kafkajs
 // (bench/baselines/kafkajs-photos.mjs), measured in the same run with the same N, in
-// at-least-once and exactly-once (docs/performance-kafka.md, "flowc on Kafka").
+// at-least-once and exactly-once (docs/performance.md, "flowc on Kafka").
 //
 //   npm run bench -- kafka-flowc
 //   FLOWC_BENCH_MESSAGES=100000 node bench/run.mjs kafka-flowc
@@ -33,6 +33,7 @@
 import { fork, execFileSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { withKafka } from "../baselines/harness.mjs";
 
 const GROUP = "kafka-flowc";
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -449,68 +450,57 @@ export default async function kafkaFlowc(ctx) {
   const root = ctx?.root ?? ROOT;
   const log = ctx?.log ?? ((l) => process.stderr.write(`  ${l}\n`));
   const messages = Number(process.env.FLOWC_BENCH_MESSAGES ?? 20000);
-  const skip = (note) => [{ group: GROUP, name: "photos flowc on Kafka", value: NaN, unit: "", note }];
 
-  const broker = await import(pathToFileURL(path.join(root, "scripts", "kafka-broker.mjs")).href);
-  const avail = broker.kafkaAvailable();
-  if (!avail.ok) return skip(`skipped: ${avail.reason}`);
-  let kafka;
-  try {
-    kafka = await broker.ensureKafka({ log });
-  } catch (e) {
-    return skip(`skipped: Kafka did not start (${String(e?.message ?? e).split("\n")[0]})`);
-  }
-  const brokers = kafka.brokers;
-  const { runKafkajsPhotos } = await import(pathToFileURL(path.join(root, "bench", "baselines", "kafkajs-photos.mjs")).href);
+  return withKafka(ctx, { group: GROUP, name: "photos flowc on Kafka" }, async ({ brokers }) => {
+    const { runKafkajsPhotos } = await import(pathToFileURL(path.join(root, "bench", "baselines", "kafkajs-photos.mjs")).href);
 
-  // Build once, outside the timed runs.
-  execFileSync(process.execPath, [path.join(root, "bin", "flowc.js"), "build", path.join(root, "examples", "photos.flow"), "--out", GEN_DIR], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
-  const compareDist = process.env.FLOWC_BENCH_COMPARE_DIST;
-  const compareRoot = compareDist ? path.dirname(path.resolve(compareDist)) : undefined;
-  if (compareRoot) {
-    execFileSync(process.execPath, [path.join(compareRoot, "bin", "flowc.js"), "build", path.join(compareRoot, "examples", "photos.flow"), "--out", path.join(compareRoot, "examples", "gen", "bench-photos")], { cwd: compareRoot, stdio: ["ignore", "ignore", "inherit"] });
-  }
-  const runs = Math.max(1, Number(process.env.FLOWC_BENCH_RUNS ?? 1));
-
-  const rows = [];
-  log(`${messages} photos per run, on ${brokers}${compareRoot ? `; compare build ${compareRoot}` : ""}; ${runs} run(s) per mode`);
-  const flowcRow = (name, fl, kjs, kjsFailure, mode, tag) => {
-    const bad = verification(fl, messages, mode);
-    const kjsE2e = kjs ? messages / (kjs.inputLoad.seconds + kjs.wallSeconds) : NaN;
-    rows.push({
-      group: GROUP,
-      name: `photos ${name}, ${tag}`,
-      value: bad ? NaN : fl.inputPerSecond,
-      unit: "photos/s",
-      better: "higher",
-      baseline: { name: `kafkajs ${tag}`, value: kjs ? kjs.inputPerSecond : NaN },
-      note: bad
-        ? bad
-        : `3x${messages} renditions, no duplicates; flowc: ${fl.startupSeconds === undefined ? "first input -> last rendition (feed concurrent, joins incl.)" : `ready -> last over a preloaded backlog (startup ${fl.startupSeconds.toFixed(1)} s)`}, CPU ${fl.cpuSeconds.toFixed(1)} s, peak RSS ${Math.round(mib(fl.maxRssBytes))} MiB; ` +
-          (kjs ? `kafkajs: ready -> last over a preloaded backlog; kafkajs load+launch+drain ${Math.round(kjsE2e)}/s (ratio ${(fl.inputPerSecond / kjsE2e).toFixed(2)}x), CPU ${kjs.cpuSeconds?.toFixed(1)} s, peak RSS ${Math.round(mib(kjs.peakRssBytes))} MiB` : `kafkajs failed: ${kjsFailure}`),
-    });
-    rows.push({
-      group: GROUP,
-      name: `photos ${name}, ${tag}, peak RSS`,
-      value: fl?.maxRssBytes ? mib(fl.maxRssBytes) : NaN,
-      unit: "MiB",
-      better: "lower",
-      baseline: kjs?.peakRssBytes ? { name: `kafkajs ${tag}`, value: mib(kjs.peakRssBytes) } : undefined,
-      note: fl?.startupSeconds === undefined ? "one process runs all 4 workers, the source feed and the sink (kafkajs: the pipeline process only)" : "the workers' process only, like kafkajs'",
-    });
-  };
-  const ways = { feed: ["feed"], backlog: ["backlog"], both: ["feed", "backlog"] }[process.env.FLOWC_BENCH_WAY ?? "feed"];
-  if (!ways) throw new Error("FLOWC_BENCH_WAY is feed, backlog or both");
-  const flowc = async (mode, opts) => {
-    try {
-      if (opts.way === "backlog") return await runFlowcBacklog({ brokers, messages, mode, log, ...opts });
-      return await runFlowcPhotos({ brokers, messages, mode, log, ...opts });
-    } catch (e) {
-      log(`${opts.label ?? "flowc"} ${mode} failed: ${e?.stack ?? e}`);
-      return { error: String(e?.message ?? e).split("\n")[0] };
+    // Build once, outside the timed runs.
+    execFileSync(process.execPath, [path.join(root, "bin", "flowc.js"), "build", path.join(root, "examples", "photos.flow"), "--out", GEN_DIR], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+    const compareDist = process.env.FLOWC_BENCH_COMPARE_DIST;
+    const compareRoot = compareDist ? path.dirname(path.resolve(compareDist)) : undefined;
+    if (compareRoot) {
+      execFileSync(process.execPath, [path.join(compareRoot, "bin", "flowc.js"), "build", path.join(compareRoot, "examples", "photos.flow"), "--out", path.join(compareRoot, "examples", "gen", "bench-photos")], { cwd: compareRoot, stdio: ["ignore", "ignore", "inherit"] });
     }
-  };
-  try {
+    const runs = Math.max(1, Number(process.env.FLOWC_BENCH_RUNS ?? 1));
+
+    const rows = [];
+    log(`${messages} photos per run, on ${brokers}${compareRoot ? `; compare build ${compareRoot}` : ""}; ${runs} run(s) per mode`);
+    const flowcRow = (name, fl, kjs, kjsFailure, mode, tag) => {
+      const bad = verification(fl, messages, mode);
+      const kjsE2e = kjs ? messages / (kjs.inputLoad.seconds + kjs.wallSeconds) : NaN;
+      rows.push({
+        group: GROUP,
+        name: `photos ${name}, ${tag}`,
+        value: bad ? NaN : fl.inputPerSecond,
+        unit: "photos/s",
+        better: "higher",
+        baseline: { name: `kafkajs ${tag}`, value: kjs ? kjs.inputPerSecond : NaN },
+        note: bad
+          ? bad
+          : `3x${messages} renditions, no duplicates; flowc: ${fl.startupSeconds === undefined ? "first input -> last rendition (feed concurrent, joins incl.)" : `ready -> last over a preloaded backlog (startup ${fl.startupSeconds.toFixed(1)} s)`}, CPU ${fl.cpuSeconds.toFixed(1)} s, peak RSS ${Math.round(mib(fl.maxRssBytes))} MiB; ` +
+            (kjs ? `kafkajs: ready -> last over a preloaded backlog; kafkajs load+launch+drain ${Math.round(kjsE2e)}/s (ratio ${(fl.inputPerSecond / kjsE2e).toFixed(2)}x), CPU ${kjs.cpuSeconds?.toFixed(1)} s, peak RSS ${Math.round(mib(kjs.peakRssBytes))} MiB` : `kafkajs failed: ${kjsFailure}`),
+      });
+      rows.push({
+        group: GROUP,
+        name: `photos ${name}, ${tag}, peak RSS`,
+        value: fl?.maxRssBytes ? mib(fl.maxRssBytes) : NaN,
+        unit: "MiB",
+        better: "lower",
+        baseline: kjs?.peakRssBytes ? { name: `kafkajs ${tag}`, value: mib(kjs.peakRssBytes) } : undefined,
+        note: fl?.startupSeconds === undefined ? "one process runs all 4 workers, the source feed and the sink (kafkajs: the pipeline process only)" : "the workers' process only, like kafkajs'",
+      });
+    };
+    const ways = { feed: ["feed"], backlog: ["backlog"], both: ["feed", "backlog"] }[process.env.FLOWC_BENCH_WAY ?? "feed"];
+    if (!ways) throw new Error("FLOWC_BENCH_WAY is feed, backlog or both");
+    const flowc = async (mode, opts) => {
+      try {
+        if (opts.way === "backlog") return await runFlowcBacklog({ brokers, messages, mode, log, ...opts });
+        return await runFlowcPhotos({ brokers, messages, mode, log, ...opts });
+      } catch (e) {
+        log(`${opts.label ?? "flowc"} ${mode} failed: ${e?.stack ?? e}`);
+        return { error: String(e?.message ?? e).split("\n")[0] };
+      }
+    };
     const modes = (process.env.FLOWC_BENCH_MODES ?? "at-least-once,exactly-once").split(",");
     for (const mode of modes) {
       const tag = mode === "exactly-once" ? "EOS" : "ALOS";
@@ -534,8 +524,6 @@ export default async function kafkaFlowc(ctx) {
         }
       }
     }
-  } finally {
-    await kafka.stop();
-  }
-  return rows;
+    return rows;
+  });
 }
