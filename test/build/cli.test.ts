@@ -119,8 +119,10 @@ describe("flowc topics", () => {
   });
 
   it("topics apply says plainly when the Kafka apply command is not in this build", async () => {
+    // With the Kafka transport's command in the build this would apply topics to whatever runs
+    // on localhost:9092 (or wait a minute for a broker that is not there): nothing to check.
+    if (fs.existsSync(path.join(root, "cli/commands/topics-apply.ts"))) return;
     const result = await run(topicsCommand, ["apply", "examples/photos.flow", "--brokers", "localhost:9092"]);
-    if (fs.existsSync(path.join(root, "cli/commands/topics-apply.ts"))) return; // the Kafka transport's command is here
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("flowc topics apply: not available in this build");
   });
